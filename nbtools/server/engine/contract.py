@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Iterator, Literal, Mapping, Protocol, Sequence
 
 __all__ = [
     "Method",
@@ -23,6 +23,8 @@ __all__ = [
     "TrainHooks",
     "GenerationParams",
     "Generated",
+    "StreamDelta",
+    "ChatEngineProtocol",
 ]
 
 Method = Literal["supervised", "dpo"]
@@ -125,3 +127,38 @@ class Generated:
     finish_reason: Literal["stop", "length"]
     prompt_tokens: int
     completion_tokens: int
+
+
+@dataclass(frozen=True)
+class StreamDelta:
+    """A piece of a streamed completion for choice `index`. The last delta of a choice has `finish_reason` set
+    (and may have empty `text`); token counts are running totals for that choice."""
+
+    index: int
+    text: str
+    finish_reason: Literal["stop", "length"] | None
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class ChatEngineProtocol(Protocol):
+    """What the server's chat endpoint needs from the engine. `adapter` is a checkpoint/final adapter dir or None
+    for the plain base model. `messages` are OpenAI chat messages (system/developer/user/assistant/tool)."""
+
+    def generate(
+        self,
+        base_model: str,
+        adapter: Path | None,
+        messages: Sequence[Mapping[str, Any]],
+        params: GenerationParams,
+    ) -> list[Generated]:
+        """All `params.n` choices at once."""
+
+    def stream(
+        self,
+        base_model: str,
+        adapter: Path | None,
+        messages: Sequence[Mapping[str, Any]],
+        params: GenerationParams,
+    ) -> Iterator[StreamDelta]:
+        """Choices one after another, token by token."""
