@@ -23,3 +23,16 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJ
 
 # Doctests run over the package; the entry-point module would run the CLI on import.
 collect_ignore = ["nbtools/__main__.py"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the local server the notebooks started in this session's home, then remove the home."""
+    import shutil
+
+    try:
+        from nbtools.server.launcher import stop_local_server
+
+        stop_local_server(_SESSION_HOME)
+    except Exception as exc:  # never hide the test result behind a clean-up problem, but say what happened
+        print(f"\nnbtools test clean-up: could not stop the local server in {_SESSION_HOME}: {exc}")
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .encodings import LOCAL_TOKENIZER, encoding_name_for_model, get_encoding
 
-__all__ = ["ExampleTokens", "TokenCounter", "TOKENS_PER_MESSAGE", "TOKENS_PER_NAME", "TOKENS_PER_REPLY"]
+__all__ = ["ExampleTokens", "TokenCounter", "ChatTemplateCounter", "TOKENS_PER_MESSAGE", "TOKENS_PER_NAME", "TOKENS_PER_REPLY"]
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
@@ -62,8 +62,7 @@ class TokenCounter:
         if name == LOCAL_TOKENIZER:
             from ..basemodels import load_tokenizer
 
-            tokenizer = load_tokenizer(model)
-            return cls(lambda text: tokenizer.encode(text, add_special_tokens=False), f"local:{model}")
+            return ChatTemplateCounter(load_tokenizer(model), f"local:{model}")
         return cls.for_encoding(name)
 
     def count_text(self, text: str) -> int:
@@ -127,3 +126,37 @@ class TokenCounter:
             total += tokens
             trained += tokens
         return ExampleTokens(total=total, trained=trained, n_messages=n)
+
+
+class ChatTemplateCounter(TokenCounter):
+    """Exact counts for local models: a message list costs what the model's own chat template makes of it.
+
+    Local models see the conversation rendered by their chat template (role markers, end-of-turn tokens and, for
+    some templates, a default system prompt), so that rendering is what we count, not the cookbook's overhead.
+    """
+
+    def __init__(self, tokenizer, name: str) -> None:
+        super().__init__(lambda text: tokenizer.encode(text, add_special_tokens=False), name)
+        self._tokenizer = tokenizer
+
+    def count_messages(self, messages: Iterable[Mapping[str, Any]], *, reply_priming: bool = True) -> int:
+        """Tokens of the chat-template rendering (plus the assistant prompt when `reply_priming` and the list does
+        not already end with an assistant turn)."""
+        plain = [{"role": m.get("role"), "content": self._text(m)} for m in messages]
+        if not plain:
+            return 0
+        priming = reply_priming and plain[-1]["role"] != "assistant"  # a finished example needs no reply prompt
+        ids = self._tokenizer.apply_chat_template(plain, tokenize=True, add_generation_prompt=priming)
+        if isinstance(ids, Mapping):
+            ids = ids["input_ids"]
+        return len(ids)
+
+    @staticmethod
+    def _text(message: Mapping[str, Any]) -> str:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
+        text = content or ""
+        if message.get("tool_calls"):
+            text += _compact_json(message["tool_calls"])
+        return text

@@ -1,0 +1,57 @@
+"""Raw support corpora → a clean canonical message table, with every dropped or changed row accounted for.
+
+Modules: schema (the canonical table, column detection), readers (CSV/JSONL/text/DataFrame → messages + rejects),
+steps (the step contract and the ledger record), text / boilerplate / pii / dedup / safety / structure (the cleaning
+steps), pipeline (run steps, check the books), report (figures).
+"""
+
+from .boilerplate import StripBoilerplate
+from .dedup import ExactDuplicates, NearDuplicates
+from .pii import RedactPII
+from .pipeline import AccountingError, CleaningPipeline, CleaningResult, default_steps
+from .readers import CorpusRead, read_corpora, read_corpus
+from .report import cleaning_bars, cleaning_funnel
+from .safety import SafetyScreen
+from .schema import ColumnMapping, DetectedFormat
+from .steps import Change, Drop, Keep, RowStep, Step, StepOutcome
+from .structure import DropIncompleteConversations
+from .text import FixUnicode, LanguageFilter, LengthFilter, NormalizeWhitespace, StripMarkup
+
+__all__ = [
+    "AccountingError",
+    "Change",
+    "CleaningPipeline",
+    "CleaningResult",
+    "ColumnMapping",
+    "CorpusRead",
+    "DetectedFormat",
+    "Drop",
+    "DropIncompleteConversations",
+    "ExactDuplicates",
+    "FixUnicode",
+    "Keep",
+    "LanguageFilter",
+    "LengthFilter",
+    "NearDuplicates",
+    "NormalizeWhitespace",
+    "RedactPII",
+    "RowStep",
+    "SafetyScreen",
+    "Step",
+    "StepOutcome",
+    "StripBoilerplate",
+    "StripMarkup",
+    "cleaning_bars",
+    "cleaning_funnel",
+    "default_steps",
+    "read_corpora",
+    "read_corpus",
+]
+
+
+def clean_corpus(read, steps=None) -> CleaningResult:
+    """Run the default (or given) cleaning steps over a read corpus: ``clean_corpus(read_corpora([...]))``."""
+    return CleaningPipeline(steps).run(read)
+
+
+__all__.append("clean_corpus")

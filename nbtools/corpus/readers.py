@@ -1,0 +1,368 @@
+"""Read raw corpora (CSV, JSONL, plain text, DataFrames) into the canonical message table.
+
+Readers stream records and never crash on a bad one: a line that cannot be parsed, a record without text, a speaker
+nobody knows — each becomes a *reject* with its file, line and reason, so nothing is lost silently::
+
+    >>> import pandas as pd
+    >>> read = read_corpus(pd.DataFrame({"question": ["Where is my order?"], "answer": ["On its way!"]}))
+    >>> read.messages[["conversation_id", "turn", "role", "text"]].values.tolist()
+    [['dataframe:1', 0, 'user', 'Where is my order?'], ['dataframe:1', 1, 'assistant', 'On its way!']]
+    >>> read.detected[0].layout
+    'qa'
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import pandas as pd
+
+from ..errors import DataFormatError
+from .schema import CANONICAL_COLUMNS, ColumnMapping, DetectedFormat, guess_column, role_for
+
+__all__ = ["CorpusRead", "read_corpus", "read_corpora", "REJECT_COLUMNS"]
+
+REJECT_COLUMNS = ("row_id", "source", "source_line", "conversation_id", "step", "reason", "text")
+_SNIFF_BYTES = 8192
+_MAX_TEXT_FIELD = 10_000_000  # csv field size limit: a 10 MB pasted log still reads
+
+
+@dataclass(frozen=True)
+class CorpusRead:
+    """What reading produced: canonical messages, rejects (unreadable records), and what was detected."""
+
+    messages: pd.DataFrame
+    rejects: pd.DataFrame
+    detected: tuple[DetectedFormat, ...]
+
+    def detected_frame(self) -> pd.DataFrame:
+        """One row per source: format, layout, counts and the columns used."""
+        return pd.DataFrame([{**{k: v for k, v in vars(d).items() if k not in ("mapping", "columns", "notes")},
+                              "columns used": {k: v for k, v in d.mapping.items() if v},
+                              "notes": "; ".join(d.notes)} for d in self.detected])
+
+
+@dataclass
+class _Collector:
+    source: str
+    messages: list[dict]
+    rejects: list[dict]
+
+    def reject(self, line: int, reason: str, text: Any = "", conversation_id: str = "", key: str = "") -> None:
+        self.rejects.append({"row_id": f"{self.source}:{line}{':' + key if key else ''}", "source": self.source,
+                             "source_line": line, "conversation_id": conversation_id, "step": "read",
+                             "reason": reason, "text": str(text)[:500]})
+
+    def message(self, line: int, key: str, conversation_id: str, turn: int, role: str, text: str,
+                extra: Mapping[str, Any]) -> None:
+        self.messages.append({**extra, "row_id": f"{self.source}:{line}:{key}", "source": self.source,
+                              "source_line": line, "conversation_id": conversation_id, "turn": turn, "role": role,
+                              "text": text})
+
+
+def _text(value: Any) -> str | None:
+    """A cell as text; None for missing cells (NaN, None), so empty replies are kept as "" and filtered later."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+# ---- streaming record sources ------------------------------------------------------------------------------------
+
+def _sniff_binary(path: Path) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    if b"\x00" in head:
+        raise DataFormatError("binary file (NUL bytes), not text: export it as CSV, JSONL or plain text", file=str(path))
+
+
+def _iter_csv(path: Path) -> Iterator[tuple[int, dict | str]]:
+    """(start line, record) per data row; a string instead of a record describes an unreadable row."""
+    csv.field_size_limit(_MAX_TEXT_FIELD)
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataFormatError(f"unreadable CSV header: {exc}", file=str(path), line=1) from None
+        header = [h.strip() for h in header]
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, f"unreadable CSV row: {exc}"
+                start = reader.line_num + 1
+                continue
+            if row and any(cell.strip() for cell in row):
+                if len(row) != len(header):
+                    yield start, f"row has {len(row)} fields, the header has {len(header)}"
+                else:
+                    yield start, dict(zip(header, row))
+            start = reader.line_num + 1
+
+
+def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict | str]]:
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield number, f"not UTF-8 at byte {exc.start}"
+                continue
+            except json.JSONDecodeError as exc:
+                yield number, f"broken JSON: {exc.msg} at column {exc.colno}"
+                continue
+            yield number, value if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
+
+
+_TRANSCRIPT_LINE = re.compile(r"^\s*([A-Za-z][\w .-]{0,30}?)\s*:\s?(.*)$")
+
+
+def _iter_text_blocks(path: Path) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
+    """Blocks separated by blank lines, each a list of (line, label, text); unlabelled lines continue the last."""
+    block: list[list] = []
+    start = 0
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if block:
+                    yield start, [tuple(x) for x in block]
+                    block = []
+                continue
+            match = _TRANSCRIPT_LINE.match(line)
+            if match:
+                if not block:
+                    start = number
+                block.append([number, match.group(1), match.group(2)])
+            elif block:
+                block[-1][2] += "\n" + line
+            else:
+                yield number, [(number, "", line)]
+    if block:
+        yield start, [tuple(x) for x in block]
+
+
+# ---- layouts ----------------------------------------------------------------------------------------------------
+
+def _resolve(mapping: ColumnMapping, columns: Sequence[str]) -> dict[str, str | None]:
+    chosen: dict[str, str | None] = {}
+    for kind in ("question", "answer", "speaker", "text", "turn", "timestamp", "conversation_id"):
+        given = getattr(mapping, kind)
+        if given is not None and given not in columns:
+            raise DataFormatError(f"mapped column {given!r} not in the source's columns {list(columns)}",
+                                  field=kind, value=given)
+        taken = [v for v in chosen.values() if v]
+        chosen[kind] = given or guess_column(columns, kind, exclude=taken)
+    return chosen
+
+
+def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, mapping: ColumnMapping,
+                  file_format: str, columns_hint: Sequence[str] | None = None) -> DetectedFormat:
+    records = iter(records)
+    first: list[tuple[int, dict | str]] = []
+    columns: list[str] = list(columns_hint or [])
+    for item in records:  # look ahead to the first record to detect the layout
+        first.append(item)
+        if isinstance(item[1], dict):
+            columns = columns or list(item[1])
+            break
+        out.reject(item[0], item[1], conversation_id="")
+    first = [f for f in first if isinstance(f[1], dict)]
+    chosen = _resolve(mapping, columns)
+    if columns and "messages" in columns and mapping.question is None:
+        layout = "conversations"
+    elif chosen["question"] and chosen["answer"]:
+        layout = "qa"
+    elif chosen["text"] and chosen["speaker"]:
+        layout = "messages"
+    else:
+        raise DataFormatError(
+            "cannot tell the layout: expected question/answer columns, a 'messages' list, or speaker/text columns "
+            "(pass ColumnMapping(...) to name them)", file=out.source, field="columns", value=columns)
+    used = {k: v for k, v in chosen.items()}
+    n_records, n_messages = 0, len(out.messages)
+    pending: dict[str, list] = {}
+    for line, record in [*first, *records]:
+        if isinstance(record, str):
+            out.reject(line, record)
+            continue
+        n_records += 1
+        if layout == "qa":
+            _emit_qa(line, record, chosen, out)
+        elif layout == "conversations":
+            _emit_conversation(line, record, mapping, out)
+        else:
+            cid = _text(record.get(chosen["conversation_id"])) if chosen["conversation_id"] else None
+            pending.setdefault(cid or f"{out.source}:{line}", []).append((line, record))
+    if layout == "messages":
+        for cid, rows in pending.items():
+            _emit_thread(cid, rows, chosen, mapping, out)
+    notes = []
+    if layout == "messages" and not chosen["conversation_id"]:
+        notes.append("no conversation id column: every row is its own conversation")
+    if layout == "messages" and not (chosen["turn"] or chosen["timestamp"]):
+        notes.append("no turn or timestamp column: file order is the turn order")
+    return DetectedFormat(out.source, file_format, layout, tuple(columns), used, n_records,
+                          len(out.messages) - n_messages, len(out.rejects), tuple(notes))
+
+
+def _extras(record: Mapping[str, Any], text_columns: Iterable[str | None]) -> dict[str, Any]:
+    """Source columns that ride along: everything but the message text itself and canonical names."""
+    skip = {u for u in text_columns if u} | set(CANONICAL_COLUMNS) | {"messages"}
+    return {k: v for k, v in record.items() if k not in skip and not isinstance(v, (list, dict))}
+
+
+def _emit_qa(line: int, record: dict, chosen: Mapping[str, str | None], out: _Collector) -> None:
+    cid = _text(record.get(chosen["conversation_id"])) if chosen["conversation_id"] else None
+    cid = cid or f"{out.source}:{line}"
+    extra = _extras(record, (chosen["question"], chosen["answer"]))
+    question, answer = _text(record.get(chosen["question"])), _text(record.get(chosen["answer"]))
+    if question is None and answer is None:
+        out.reject(line, "record has neither a question nor an answer", record, cid)
+        return
+    out.message(line, "question", cid, 0, "user", question or "", extra)
+    out.message(line, "answer", cid, 1, "assistant", answer or "", extra)
+
+
+def _emit_conversation(line: int, record: dict, mapping: ColumnMapping, out: _Collector) -> None:
+    cid = _text(record.get(mapping.conversation_id or "conversation_id")) or f"{out.source}:{line}"
+    messages = record.get("messages")
+    if not isinstance(messages, list) or not messages:
+        out.reject(line, "'messages' is not a non-empty list", messages, cid)
+        return
+    extra = _extras(record, ())
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            out.reject(line, f"messages[{i}] is not an object", message, cid, key=f"m{i}")
+            continue
+        role = role_for(message.get("role"), mapping.role_map)
+        if role is None:
+            out.reject(line, f"messages[{i}].role {message.get('role')!r} is not a known speaker", message, cid,
+                       key=f"m{i}")
+            continue
+        content = message.get("content")
+        out.message(line, f"m{i}", cid, i, role, _text(content) if not isinstance(content, list) else "".join(
+            p.get("text", "") for p in content if isinstance(p, dict)), extra)
+
+
+def _order_key(value: str | None) -> tuple:
+    if value is None:
+        return (1, 0, "")
+    try:
+        return (0, float(value), "")
+    except ValueError:
+        return (0, 0.0, value)
+
+
+def _emit_thread(cid: str, rows: list, chosen: Mapping[str, str | None], mapping: ColumnMapping,
+                 out: _Collector) -> None:
+    order = chosen["turn"] or chosen["timestamp"]
+    if order:
+        rows = sorted(rows, key=lambda r: _order_key(_text(r[1].get(order))))
+    turn = 0
+    for line, record in rows:
+        speaker = record.get(chosen["speaker"])
+        role = role_for(speaker, mapping.role_map)
+        if role is None:
+            out.reject(line, f"speaker {speaker!r} is not a known speaker (map it with ColumnMapping(role_map=...))",
+                       record.get(chosen["text"]), cid)
+            continue
+        out.message(line, "msg", cid, turn, role, _text(record.get(chosen["text"])) or "",
+                    _extras(record, (chosen["text"],)))
+        turn += 1
+
+
+# ---- public API ---------------------------------------------------------------------------------------------------
+
+def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in columns:
+        if column not in frame:
+            frame[column] = pd.Series(dtype=object)
+    ordered = list(columns) + [c for c in frame.columns if c not in columns]
+    return frame[ordered].reset_index(drop=True)
+
+
+def read_corpus(source: str | os.PathLike[str] | pd.DataFrame, *, mapping: ColumnMapping | None = None,
+                name: str | None = None) -> CorpusRead:
+    """Read one source into canonical messages plus rejects; the format is detected from the file name/contents.
+
+    `source`: a ``.csv``, ``.jsonl``/``.json`` (one object per line), ``.txt``/``.md`` (Q:/A: blocks or
+    "Speaker: text" transcripts separated by blank lines) file, or a DataFrame. `mapping` overrides detection.
+    """
+    mapping = mapping or ColumnMapping()
+    if isinstance(source, pd.DataFrame):
+        out = _Collector(name or "dataframe", [], [])
+        records = ((i + 1, {str(k): v for k, v in row.items()}) for i, row in enumerate(source.to_dict("records")))
+        detected = _emit_records(records, out, mapping, "dataframe", [str(c) for c in source.columns])
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataFormatError("no such file", file=str(path))
+        out = _Collector(name or path.name, [], [])
+        _sniff_binary(path)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            detected = _emit_records(_iter_csv(path), out, mapping, "csv")
+        elif suffix in (".jsonl", ".ndjson", ".json"):
+            detected = _emit_records(_iter_jsonl(path), out, mapping, "jsonl")
+        elif suffix in (".txt", ".md", ".text"):
+            detected = _read_text(path, out, mapping)
+        else:
+            raise DataFormatError("unknown corpus format: use .csv, .jsonl or .txt", file=str(path), value=suffix)
+    detected = replace(detected, n_rejected=len(out.rejects))
+    return CorpusRead(_frame(out.messages, CANONICAL_COLUMNS), _frame(out.rejects, REJECT_COLUMNS), (detected,))
+
+
+def _read_text(path: Path, out: _Collector, mapping: ColumnMapping) -> DetectedFormat:
+    n_records = 0
+    labels: set[str] = set()
+    for start, block in _iter_text_blocks(path):
+        n_records += 1
+        cid = f"{out.source}:{start}"
+        turn = 0
+        for line, label, text in block:
+            role = role_for(label, mapping.role_map)
+            if role is None:
+                out.reject(line, "line is not 'Speaker: text' with a known speaker (Q:/A:, User:/Agent:, …)",
+                           f"{label}: {text}" if label else text, cid)
+                continue
+            labels.add(label)
+            out.message(line, "msg", cid, turn, role, text.strip(), {})
+            turn += 1
+    layout = "qa" if labels and labels <= {"Q", "A", "q", "a"} else "transcript"
+    return DetectedFormat(out.source, "text", layout, (), {"speaker": "line prefix", "text": "line"}, n_records,
+                          len(out.messages), len(out.rejects), ())
+
+
+def read_corpora(sources: Sequence[str | os.PathLike[str] | pd.DataFrame], *,
+                 mapping: ColumnMapping | Mapping[str, ColumnMapping] | None = None) -> CorpusRead:
+    """Read several sources into one table; `mapping` is one mapping for all or a dict by source name."""
+    reads = []
+    for source in sources:
+        key = source if isinstance(source, pd.DataFrame) else Path(source).name
+        chosen = mapping.get(key) if isinstance(mapping, Mapping) else mapping
+        reads.append(read_corpus(source, mapping=chosen))
+    messages = pd.concat([r.messages for r in reads], ignore_index=True) if reads else _frame([], CANONICAL_COLUMNS)
+    rejects = pd.concat([r.rejects for r in reads], ignore_index=True) if reads else _frame([], REJECT_COLUMNS)
+    duplicated = messages.row_id[messages.row_id.duplicated()]
+    if len(duplicated):
+        raise DataFormatError("two sources share a name, so their row ids collide; rename one",
+                              field="row_id", value=duplicated.iloc[0])
+    return CorpusRead(messages, rejects, tuple(d for r in reads for d in r.detected))

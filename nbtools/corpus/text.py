@@ -1,0 +1,148 @@
+"""Text repair steps: mojibake and Unicode, markup, whitespace, length, language.
+
+    >>> FixUnicode().clean("donâ€™t worry, cafÃ© au lait", {}).text
+    "don't worry, café au lait"
+    >>> StripMarkup().clean("<p>Hi &amp; welcome!<br>See <a href='https://x.example'>our FAQ</a></p>", {}).text
+    'Hi & welcome!\\nSee our FAQ'
+    >>> NormalizeWhitespace().clean("  Hello   there \\n\\n\\n\\nbye  ", {}).text
+    'Hello there\\n\\nbye'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import ClassVar, Mapping
+
+import ftfy
+import pandas as pd
+
+from .steps import Drop, Keep, RowStep, Step, StepOutcome, drop_conversations
+
+__all__ = ["FixUnicode", "StripMarkup", "NormalizeWhitespace", "LengthFilter", "LanguageFilter"]
+
+
+@dataclass(frozen=True)
+class FixUnicode(RowStep):
+    """Repair mojibake and odd characters with ftfy, then normalise to `form` (NFC keeps accents composed)."""
+
+    form: str = "NFC"
+    name: ClassVar[str] = "fix_unicode"
+
+    def clean(self, text: str, row: Mapping) -> Keep:
+        fixed = unicodedata.normalize(self.form, ftfy.fix_text(text, normalization=self.form))
+        return Keep(fixed, "repaired mojibake / Unicode" if fixed != text else "")
+
+
+_MARKUP_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
+_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol")
+
+
+@dataclass(frozen=True)
+class StripMarkup(RowStep):
+    """Turn HTML into plain text: link text kept, <br>/<p>/<li> become line breaks, entities unescaped."""
+
+    keep_link_urls: bool = False
+    name: ClassVar[str] = "strip_markup"
+
+    def clean(self, text: str, row: Mapping) -> Keep:
+        if not _MARKUP_HINT.search(text):
+            return Keep(text)
+        from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(text, "html.parser")
+        for tag in soup(["script", "style"]):
+            tag.decompose()
+        if self.keep_link_urls:
+            for a in soup.find_all("a", href=True):
+                a.append(f" ({a['href']})")
+        for tag in soup.find_all(_BLOCK_TAGS):
+            tag.insert_before("\n")
+            if tag.name != "br":
+                tag.insert_after("\n")
+        plain = soup.get_text()
+        plain = re.sub(r"[ \t]*\n[ \t]*", "\n", plain).strip()
+        plain = re.sub(r"\n{3,}", "\n\n", plain)
+        return Keep(plain, "stripped HTML markup" if plain != text else "")
+
+
+@dataclass(frozen=True)
+class NormalizeWhitespace(RowStep):
+    """Collapse runs of spaces/tabs, trim lines, keep at most `max_blank_lines` blank lines in a row."""
+
+    max_blank_lines: int = 1
+    name: ClassVar[str] = "normalize_whitespace"
+
+    def clean(self, text: str, row: Mapping) -> Keep:
+        lines = [re.sub(r"[ \t\u00a0\u2000-\u200b\u3000]+", " ", line).strip() for line in text.splitlines()]
+        out, blank = [], 0
+        for line in lines:
+            blank = blank + 1 if not line else 0
+            if blank <= self.max_blank_lines:
+                out.append(line)
+        cleaned = "\n".join(out).strip()
+        return Keep(cleaned, "normalised whitespace" if cleaned != text else "")
+
+
+@dataclass(frozen=True)
+class LengthFilter(RowStep):
+    """Drop empty, too-short and too-long messages (characters; per role when `roles` is set).
+
+    Defaults suit support corpora: empty anywhere is dropped; an agent reply under 12 characters ("ok", ".") says
+    nothing to learn from; anything over 4,000 characters is usually a pasted log.
+    """
+
+    min_chars: int = 1
+    max_chars: int = 4000
+    min_chars_by_role: Mapping[str, int] = field(default_factory=lambda: {"assistant": 12})
+    name: ClassVar[str] = "length_filter"
+
+    def clean(self, text: str, row: Mapping) -> Keep | Drop:
+        stripped = text.strip()
+        if not stripped:
+            return Drop("empty message")
+        minimum = max(self.min_chars, self.min_chars_by_role.get(row.get("role"), 0))
+        if len(stripped) < minimum:
+            return Drop(f"too short: {len(stripped)} characters < {minimum} for a {row.get('role')} message")
+        if len(stripped) > self.max_chars:
+            return Drop(f"too long: {len(stripped):,} characters > {self.max_chars:,}")
+        return Keep(text)
+
+
+@dataclass(frozen=True)
+class LanguageFilter(Step):
+    """Keep conversations whose text is in `allowed` languages (py3langid on the whole conversation).
+
+    Short messages are unreliable alone, so the unit is the conversation; one below `min_confidence` is kept and
+    left to the other steps rather than dropped on a guess.
+    """
+
+    allowed: frozenset[str] = frozenset({"en"})
+    min_confidence: float = 0.8
+    name: ClassVar[str] = "language_filter"
+
+    def apply(self, table: pd.DataFrame) -> StepOutcome:
+        identifier = _identifier()
+        reasons = {}
+        for cid, group in table.groupby("conversation_id", sort=False):
+            text = "\n".join(t for t in group.text if isinstance(t, str))
+            if not text.strip():
+                continue
+            lang, confidence = identifier.classify(text)
+            if lang not in self.allowed and confidence >= self.min_confidence:
+                reasons[cid] = (f"language {lang!r} (confidence {confidence:.2f}) not in allowed "
+                                f"{sorted(self.allowed)}", None)
+        return drop_conversations(table, reasons, self.name)
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    """A langid identifier with normalised probabilities (loading its model takes ~0.3 s, so once)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

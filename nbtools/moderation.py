@@ -1,0 +1,109 @@
+"""An offline moderation classifier shaped like OpenAI's, labelled honestly as a local approximation.
+
+It is NOT OpenAI's moderation model. What it estimates:
+
+- ``harassment``: the probability of offensive language from ``alt-profanity-check`` (a linear SVM over word
+  n-grams trained on public toxic-comment data), for any offensive text, aimed at someone or not;
+- ``harassment/threatening`` and ``violence``: that score, raised when a short list of threat phrases matches;
+- ``self-harm`` and ``self-harm/intent``: a short list of self-harm phrases;
+- every other category (hate, illicit, sexual, …) is reported as 0.0: this classifier cannot judge them.
+
+The corpus safety screen (``nbtools.corpus``) and the local server's ``/v1/moderations`` both use :func:`moderate`;
+a caller that has a real moderation endpoint passes an OpenAI client to the corpus screen instead.
+
+    >>> [r.flagged for r in moderate(["Thanks, the new grinder works great!", "you are a fucking idiot"])]
+    [False, True]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+__all__ = ["MODEL_NAME", "CATEGORIES", "ESTIMATED_CATEGORIES", "ModerationResult", "moderate"]
+
+MODEL_NAME = "nbtools-offline-moderation-approx-1"
+
+CATEGORIES: tuple[str, ...] = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+
+ESTIMATED_CATEGORIES: tuple[str, ...] = (
+    "harassment",
+    "harassment/threatening",
+    "self-harm",
+    "self-harm/intent",
+    "violence",
+)
+
+_THREAT = re.compile(
+    r"\b(i(?:'| wi)ll (?:kill|hurt|find|beat|destroy) (?:you|u)|(?:kill|hurt|shoot|stab) (?:you|u|yourself)\b"
+    r"|you(?:'re| are) (?:dead|going to die)|watch your back)",
+    re.IGNORECASE,
+)
+_SELF_HARM = re.compile(
+    r"\b(kill myself|end my life|hurt myself|suicid\w*|want to die|self[- ]harm)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    """One input's verdict over OpenAI's 13 category keys (scores in [0, 1])."""
+
+    flagged: bool
+    categories: dict[str, bool]
+    category_scores: dict[str, float]
+
+
+@lru_cache(maxsize=1)
+def _profanity_model():
+    from profanity_check import predict_prob
+
+    return predict_prob
+
+
+def _scores(text: str, offensive: float) -> dict[str, float]:
+    scores = dict.fromkeys(CATEGORIES, 0.0)
+    threat = 1.0 if _THREAT.search(text) else 0.0
+    self_harm = 1.0 if _SELF_HARM.search(text) else 0.0
+    scores["harassment"] = offensive
+    scores["harassment/threatening"] = max(threat * 0.9, min(offensive, threat))
+    scores["violence"] = threat * 0.8
+    scores["self-harm"] = self_harm * 0.9
+    scores["self-harm/intent"] = self_harm * 0.8
+    return {k: round(float(v), 6) for k, v in scores.items()}
+
+
+def moderate(texts: Sequence[str], *, threshold: float = 0.5) -> list[ModerationResult]:
+    """Classify each text; a category is flagged when its score reaches `threshold`.
+
+    `texts` -> one ModerationResult per text, in order. Empty strings are never flagged.
+    """
+    if not 0.0 < threshold <= 1.0:
+        from .errors import InputError
+
+        raise InputError("threshold must be in (0, 1]", field="threshold", value=threshold)
+    texts = [t if isinstance(t, str) else str(t) for t in texts]
+    if not texts:
+        return []
+    offensive = _profanity_model()(texts) if any(texts) else [0.0] * len(texts)
+    results = []
+    for text, prob in zip(texts, offensive):
+        scores = _scores(text, float(prob) if text.strip() else 0.0)
+        categories = {k: v >= threshold for k, v in scores.items()}
+        results.append(ModerationResult(any(categories.values()), categories, scores))
+    return results

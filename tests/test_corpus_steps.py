@@ -1,0 +1,152 @@
+"""Each cleaning step on a table of inputs: what it changes, drops (with which reason) and leaves alone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from nbtools.corpus import (DropIncompleteConversations, ExactDuplicates, FixUnicode, LanguageFilter, LengthFilter,
+                            NearDuplicates, NormalizeWhitespace, RedactPII, SafetyScreen, StripBoilerplate,
+                            StripMarkup)
+from nbtools.errors import InputError
+
+
+def row(text, role="assistant", **extra):
+    return {"text": text, "role": role, **extra}
+
+
+@pytest.mark.parametrize(
+    "step, text, expected, reason",
+    [
+        (FixUnicode(), "donâ€™t", "don't", "repaired mojibake / Unicode"),
+        (FixUnicode(), "café", "café", ""),
+        (FixUnicode(), "cafe\u0301", "café", "repaired mojibake / Unicode"),  # decomposed → NFC
+        (StripMarkup(), "<p>Line one</p><p>Line <b>two</b></p>", "Line one\n\nLine two", "stripped HTML markup"),
+        (StripMarkup(), "Use &lt;Settings&gt; &amp; save", "Use <Settings> & save", "stripped HTML markup"),
+        (StripMarkup(), "2 < 3 and 5 > 4", "2 < 3 and 5 > 4", ""),
+        (StripMarkup(keep_link_urls=True), '<a href="https://x.example/faq">FAQ</a>', "FAQ (https://x.example/faq)",
+         "stripped HTML markup"),
+        (NormalizeWhitespace(), "a \t b\n\n\n\nc ", "a b\n\nc", "normalised whitespace"),
+        (StripBoilerplate(), "Done!\nSent from my iPhone", "Done!", "removed boilerplate line"),
+        (StripBoilerplate(), "Done!\n\nStay grounded! ☕\n\nKind regards,\nAna\nCustomer Care",
+         "Done!\n\nStay grounded! ☕", "removed signature"),
+        (StripBoilerplate(), "Stay grounded! ☕", "Stay grounded! ☕", ""),
+        (RedactPII(), "mail a.b@example.co.uk now", "mail [EMAIL] now", "redacted 1 EMAIL"),
+        (RedactPII(), "card 5500-0000-0000-0004 ok", "card [CARD] ok", "redacted 1 CARD"),
+        (RedactPII(), "order 1234 5678 9012 3456", "order 1234 5678 9012 3456", ""),  # not Luhn-valid
+        (RedactPII(), "from 10.0.0.256 and 10.0.0.25", "from 10.0.0.256 and [IP]", "redacted 1 IP"),
+        (RedactPII(), "see https://shop.example/faq", "see https://shop.example/faq", ""),
+        (RedactPII(), "https://x.example/login?session=abc&x=1", "[URL]", "redacted 1 URL"),
+        (RedactPII(), "ring +44 20 7946 0958", "ring [PHONE]", "redacted 1 PHONE"),
+        (RedactPII(), "Hey there, Victor! Hi", "Hey there, [NAME]! Hi", "redacted 1 NAME"),
+    ],
+)
+def test_row_steps_change_text(step, text, expected, reason):
+    result = step.clean(text, row(text))
+    assert result.text == expected and result.reason == reason
+
+
+def test_pii_uses_the_rows_own_name_columns_and_blanks_them():
+    table = pd.DataFrame([{"row_id": "1", "conversation_id": "c", "role": "assistant", "customer_name": "Dana Wu",
+                           "customer_email": "dana@example.com", "text": "Sure Dana, Wu family plan is set."}])
+    outcome = RedactPII().apply(table)
+    assert outcome.table.text[0] == "Sure [NAME], [NAME] family plan is set."
+    assert outcome.table.customer_email[0] == "[EMAIL]" and outcome.table.customer_name[0] == "[NAME]"
+
+
+@pytest.mark.parametrize(
+    "text, role, reason",
+    [
+        ("", "user", "empty message"),
+        ("   ", "assistant", "empty message"),
+        ("ok", "assistant", "too short: 2 characters < 12 for a assistant message"),
+        ("x" * 5000, "user", "too long: 5,000 characters > 4,000"),
+    ],
+)
+def test_length_filter_drops_with_reason(text, role, reason):
+    assert LengthFilter().clean(text, row(text, role)).reason == reason
+
+
+def test_length_filter_keeps_short_user_messages():
+    assert LengthFilter().clean("ok", row("ok", "user")).text == "ok"
+
+
+def table(*conversations):
+    rows = []
+    for cid, texts in conversations:
+        for turn, (role, text) in enumerate(texts):
+            rows.append({"row_id": f"{cid}:{turn}", "conversation_id": cid, "turn": turn, "role": role,
+                         "text": text})
+    return pd.DataFrame(rows)
+
+
+def test_language_filter_drops_whole_conversations_and_keeps_english():
+    t = table(("en", [("user", "Where is my order? It has been two weeks."), ("assistant", "On its way today!")]),
+              ("de", [("user", "Wie lange dauert der Versand nach Deutschland?"),
+                      ("assistant", "Der Versand dauert sieben bis vierzehn Werktage.")]))
+    out = LanguageFilter().apply(t)
+    assert set(out.table.conversation_id) == {"en"}
+    assert [c.row_id for c in out.changes] == ["de:0", "de:1"]
+    assert out.changes[0].reason.startswith("language 'de'")
+    assert set(LanguageFilter(allowed=frozenset({"en", "de"})).apply(t).table.conversation_id) == {"en", "de"}
+
+
+def test_exact_and_near_duplicates_keep_the_first_and_name_it():
+    base = [("user", "My espresso shots come out too fast and watery."),
+            ("assistant", "Hey there! That usually means the grind is too coarse, so go a step or two finer.")]
+    near = [("user", "My espresso shots come out too fast and watery ."),
+            ("assistant", "Hey there ! That usually means the grind is too coarse, so go a step or two finer!!")]
+    typo = [("user", "My espresso shots come out too fast and watry."), base[1]]
+    other = [("user", "Do you ship to Canada?"), ("assistant", "Yes, in five to eight business days.")]
+    t = table(("a", base), ("b", near), ("c", typo), ("d", other))
+    exact = ExactDuplicates().apply(t)
+    assert set(exact.table.conversation_id) == {"a", "c", "d"}
+    assert {c.duplicate_of for c in exact.changes} == {"a"}
+    fuzzy = NearDuplicates(threshold=0.7).apply(exact.table)
+    assert set(fuzzy.table.conversation_id) == {"a", "d"}
+    assert fuzzy.changes[0].duplicate_of == "a" and "Jaccard" in fuzzy.changes[0].reason
+    with pytest.raises(InputError, match="threshold"):
+        NearDuplicates(threshold=0).apply(t)
+
+
+@pytest.mark.parametrize("policy, kept", [("drop_conversation", {"ok:0", "ok:1"}),
+                                          ("drop_message", {"ok:0", "ok:1", "bad:1"}),
+                                          ("mark", {"ok:0", "ok:1", "bad:0", "bad:1"})])
+def test_safety_screen_policies(policy, kept):
+    t = table(("ok", [("user", "Thanks for the quick help!"), ("assistant", "Any time! Stay grounded! ☕")]),
+              ("bad", [("user", "you are fucking useless idiots"), ("assistant", "I'm sorry, let me fix it.")]))
+    out = SafetyScreen(policy=policy).apply(t)
+    assert set(out.table.row_id) == kept
+    if policy == "mark":
+        assert out.table.set_index("row_id").safety_flags["bad:0"] == "harassment"
+    else:
+        assert all("safety screen" in c.reason for c in out.changes)
+
+
+def test_safety_screen_can_use_a_moderation_endpoint_in_batches(tmp_path):
+    """The real local server's /v1/moderations through the real openai SDK, in batches of 2."""
+    import openai
+
+    from nbtools.server.config import ServerConfig
+    from server_support import thread_server
+
+    t = table(*[(f"c{i}", [("user", "you stupid idiots" if i == 3 else f"question {i} about beans"),
+                           ("assistant", f"answer {i}")]) for i in range(5)])
+    with thread_server(ServerConfig(data_dir=tmp_path / "server", worker=False)) as url:
+        client = openai.OpenAI(base_url=url, api_key="unused")
+        remote = SafetyScreen(client=client, batch_size=2, threshold=0.5).apply(t)
+    local = SafetyScreen(threshold=0.5).apply(t)
+    assert "c3" not in set(remote.table.conversation_id)
+    assert remote.table.row_id.tolist() == local.table.row_id.tolist()
+    assert [c.row_id for c in remote.changes] == [c.row_id for c in local.changes]
+    assert SafetyScreen(client=client).settings()["backend"] == "moderation endpoint"
+    assert "client" not in SafetyScreen(client=client).settings()
+
+
+def test_incomplete_conversations_are_dropped_with_their_rows():
+    t = table(("full", [("user", "q"), ("assistant", "a")]), ("no_answer", [("user", "q")]),
+              ("no_question", [("assistant", "a")]))
+    out = DropIncompleteConversations().apply(t)
+    assert set(out.table.conversation_id) == {"full"}
+    assert {c.reason for c in out.changes} == {"conversation has no assistant message left",
+                                               "conversation has no user message left"}
