@@ -82,13 +82,15 @@ class CheckpointInfo:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """How a run ended. `final_adapter` is set when status is "succeeded"."""
+    """How a run ended. `final_adapter` is set when status is "succeeded"; `resume_checkpoint` when "paused"
+    (the checkpoint dir to pass back as ``TrainSpec.resume_from``)."""
 
     status: Literal["succeeded", "paused", "cancelled"]
     final_adapter: Path | None
     trained_tokens: int
     steps_done: int
     total_steps: int
+    resume_checkpoint: Path | None = None
 
 
 class TrainHooks(Protocol):

@@ -1,0 +1,116 @@
+"""Settings of one local server: where its state lives, where it listens, which base models it offers.
+
+Outside input (the CLI, an optional ``config.json`` in the data directory) enters through the pydantic model
+:class:`ServerConfig`; everything after that reads the frozen model. The API key is a ``SecretStr`` so that it never
+shows in a repr or a log line.
+
+>>> cfg = ServerConfig(data_dir="/tmp/nbtools-doc-server", base_models={"tiny": "/models/tiny"})
+>>> sorted(cfg.base_models)
+['smollm2-135m-instruct', 'tiny']
+>>> cfg.host, cfg.api_key
+('127.0.0.1', None)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from ..basemodels import DEFAULT_BASE_MODEL
+from ..errors import ConfigError
+from ..settings import home_dir
+
+__all__ = ["ServerConfig", "default_data_dir", "load_config", "parse_base_model", "CONFIG_FILE", "DEFAULT_PORT"]
+
+CONFIG_FILE = "config.json"
+DEFAULT_PORT = 8765
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def default_data_dir(home: str | os.PathLike[str] | None = None) -> Path:
+    """The server's state directory: ``<nbtools home>/server``."""
+    return home_dir(home) / "server"
+
+
+class ServerConfig(BaseModel):
+    """Everything one server process needs to know. Frozen; build a new one to change a setting."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = Field(DEFAULT_PORT, ge=0, le=65535)
+    api_key: SecretStr | None = None
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    # model id -> built-in model id or a Hugging Face causal LM directory
+    base_models: dict[str, str] = Field(default_factory=dict, validate_default=True)
+    organization: str = "local"
+    min_examples: int = Field(10, ge=1)
+    default_max_tokens: int = Field(256, ge=1)
+    # torch threads of the training worker; None = all cores but one, so the API keeps a core
+    train_threads: int | None = Field(None, ge=1)
+    train_max_length: int = Field(512, ge=16)  # tokens per training example; longer ones are cut at the end
+    worker: bool = True  # start the training worker process (tests of the HTTP layer alone turn it off)
+    poll_seconds: float = Field(0.5, gt=0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return Path(value).expanduser().resolve()
+
+    @field_validator("base_models")
+    @classmethod
+    def _with_default(cls, value: dict[str, str]) -> dict[str, str]:
+        for model_id in value:
+            if not _MODEL_ID.match(model_id):
+                raise ValueError(f"base model id {model_id!r} must be letters, digits, '.', '_', '-' (no '/' or ':')")
+        return {DEFAULT_BASE_MODEL: DEFAULT_BASE_MODEL, **value}
+
+    def resolved_train_threads(self) -> int:
+        """Torch threads for the worker: the setting, else every core but one (at least one)."""
+        return self.train_threads or max(1, (os.cpu_count() or 2) - 1)
+
+    def key(self) -> str | None:
+        """The plain API key (None when the server is open)."""
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+def parse_base_model(text: str) -> tuple[str, str]:
+    """``ID=PATH`` from the command line -> (id, path).
+
+    >>> parse_base_model("tiny=/models/tiny-llama")
+    ('tiny', '/models/tiny-llama')
+    """
+    model_id, sep, path = text.partition("=")
+    if not sep or not model_id or not path:
+        raise ConfigError(f"--base-model expects ID=PATH (got {text!r})")
+    return model_id.strip(), path.strip()
+
+
+def load_config(data_dir: str | os.PathLike[str] | None = None, **overrides: object) -> ServerConfig:
+    """A :class:`ServerConfig` from ``<data_dir>/config.json`` (if present) updated with `overrides`.
+
+    ``None`` overrides are ignored; ``base_models`` overrides are merged into the file's.
+    """
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    values: dict[str, object] = {}
+    path = directory / CONFIG_FILE
+    if path.is_file():
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: not readable as JSON: {exc}") from exc
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: expected a JSON object of settings")
+    base_models = {**dict(values.get("base_models") or {}), **dict(overrides.pop("base_models", None) or {})}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["base_models"] = base_models
+    values["data_dir"] = directory
+    try:
+        return ServerConfig(**values)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid server settings: {exc}") from exc

@@ -1,0 +1,105 @@
+"""Run one training spec from the command line, so that any launcher can start it, ``accelerate launch`` included.
+
+The local server's worker calls :func:`~.training.train` in-process. On bigger hardware the same run goes through
+Hugging Face's launcher with no code change: the transformers Trainer under it picks up the processes, devices and
+(with ``accelerate config``) DeepSpeed or FSDP settings that ``accelerate launch`` sets up::
+
+    python -m nbtools.server.engine.launch spec.json                           # one process: CPU or one GPU
+    accelerate launch --num_processes 4 -m nbtools.server.engine.launch spec.json   # four GPUs, data parallel
+
+``spec.json`` holds the :class:`~.contract.TrainSpec` fields (paths as strings, ``hyperparameters`` as an object).
+The main process prints one JSON object per line: ``{"event": "log" | "step" | "checkpoint" | "result", ...}``.
+Pause or cancel by writing ``pause`` or ``cancel`` into ``--control-file`` (every process reads it, so they agree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, Mapping, TextIO
+
+from ...errors import InputError
+from .contract import CheckpointInfo, Control, Hyperparameters, StepMetrics, TrainResult, TrainSpec
+
+__all__ = ["spec_from_json", "JsonLinesHooks", "main"]
+
+_PATHS = ("training_file", "validation_file", "output_dir", "resume_from")
+
+
+def spec_from_json(data: Mapping[str, Any]) -> TrainSpec:
+    """A TrainSpec from its JSON form.
+
+    >>> spec = spec_from_json({"job_id": "j", "method": "supervised", "base_model": "smollm2-135m-instruct",
+    ...     "training_file": "t.jsonl", "validation_file": None, "seed": 1, "output_dir": "out",
+    ...     "hyperparameters": {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0}})
+    >>> spec.training_file, spec.hyperparameters.n_epochs, spec.resume_from
+    (PosixPath('t.jsonl'), 3, None)
+    """
+    names = {f.name for f in fields(TrainSpec)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise InputError("unknown TrainSpec field", field=unknown[0], value=data[unknown[0]])
+    values = dict(data)
+    try:
+        values["hyperparameters"] = Hyperparameters(**values["hyperparameters"])
+        for name in _PATHS:
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
+        return TrainSpec(**values)
+    except (KeyError, TypeError) as error:
+        raise InputError(f"not a complete TrainSpec: {error}") from None
+
+
+class JsonLinesHooks:
+    """TrainHooks that print JSON lines (main process only) and read pause / cancel from a control file."""
+
+    def __init__(self, out: TextIO = sys.stdout, *, control_file: Path | None = None, main_process: bool = True):
+        self.out, self.control_file, self.main_process = out, control_file, main_process
+
+    def _emit(self, event: str, payload: Mapping[str, Any]) -> None:
+        if self.main_process:
+            self.out.write(json.dumps({"event": event, **payload}, default=str) + "\n")
+            self.out.flush()
+
+    def on_log(self, message: str, level: str = "info") -> None:
+        self._emit("log", {"level": level, "message": message})
+
+    def on_step(self, metrics: StepMetrics, trained_tokens: int) -> None:
+        self._emit("step", {**asdict(metrics), "trained_tokens": trained_tokens})
+
+    def on_checkpoint(self, checkpoint: CheckpointInfo) -> None:
+        self._emit("checkpoint", asdict(checkpoint))
+
+    def control(self) -> Control:
+        if self.control_file is None or not self.control_file.is_file():
+            return "continue"
+        word = self.control_file.read_text(encoding="utf-8").strip().lower()
+        return word if word in ("pause", "cancel") else "continue"
+
+    def result(self, result: TrainResult) -> None:
+        self._emit("result", asdict(result))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point (see the module doc)."""
+    from .training import TrainOptions, train
+
+    parser = argparse.ArgumentParser(prog="python -m nbtools.server.engine.launch", description=__doc__.splitlines()[0])
+    parser.add_argument("spec", type=Path, help="TrainSpec as JSON")
+    parser.add_argument("--control-file", type=Path, help="file holding 'pause' or 'cancel' to stop the run")
+    parser.add_argument("--threads", type=int, help="torch threads per process (default: one per core)")
+    parser.add_argument("--max-length", type=int, default=TrainOptions.max_length, help="tokens per example")
+    args = parser.parse_args(argv)
+    spec = spec_from_json(json.loads(args.spec.read_text(encoding="utf-8")))
+    hooks = JsonLinesHooks(control_file=args.control_file, main_process=os.environ.get("RANK", "0") == "0")
+    result = train(spec, hooks, options=TrainOptions(max_length=args.max_length, num_threads=args.threads))
+    hooks.result(result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

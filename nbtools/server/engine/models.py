@@ -1,0 +1,81 @@
+"""Load a base model and its tokenizer on the best device here: CUDA when there is one, else the CPU.
+
+Precision: float32 on the CPU (bfloat16 matmuls are slow on most CPUs and the model is small); on a GPU bfloat16
+when the card supports it (Ampere or newer), else float32 weights with float16 autocast left to the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...basemodels import base_model_dir
+
+__all__ = ["Placement", "choose_placement", "set_threads", "load_tokenizer_for", "load_model"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and in which precision a model runs. `bf16` says whether training should use bf16 autocast."""
+
+    device: str  # "cpu" | "cuda"
+    dtype_name: str  # "float32" | "bfloat16"
+    bf16: bool
+
+
+def choose_placement(device: str | None = None) -> Placement:
+    """The device to use (`device` if given: "cpu" or "cuda") and the matching precision.
+
+    >>> choose_placement("cpu")
+    Placement(device='cpu', dtype_name='float32', bf16=False)
+    """
+    import torch
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda"):
+        from ...errors import ConfigError
+
+        raise ConfigError(f"device must be 'cpu' or 'cuda' (got {device!r})")
+    if device == "cuda" and torch.cuda.is_bf16_supported():
+        return Placement(device="cuda", dtype_name="bfloat16", bf16=True)
+    return Placement(device=device, dtype_name="float32", bf16=False)
+
+
+def set_threads(num_threads: int | None) -> int:
+    """Set torch's intra-op thread count when `num_threads` is given; return the count in use.
+
+    Process-wide: the training worker and the chat server run in separate processes and may choose differently.
+    """
+    import torch
+
+    if num_threads is not None:
+        if num_threads < 1:
+            from ...errors import ConfigError
+
+            raise ConfigError(f"num_threads must be at least 1 (got {num_threads})")
+        torch.set_num_threads(num_threads)
+    return torch.get_num_threads()
+
+
+def load_tokenizer_for(base_model: str):
+    """A fresh tokenizer of `base_model` (built-in id or Hugging Face directory), with a pad token set.
+
+    Fresh, not cached: trainers set attributes on it (padding side, pad token).
+    """
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model_dir(base_model)))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(base_model: str, placement: Placement):
+    """The causal LM of `base_model` on `placement.device`, in `placement.dtype_name`."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(
+        str(base_model_dir(base_model)), dtype=getattr(torch, placement.dtype_name)
+    )
+    return model.to(placement.device)

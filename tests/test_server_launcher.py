@@ -1,0 +1,151 @@
+"""Starting, reusing and stopping real server processes (launcher and ``nbtools serve``); no orphaned workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import openai
+import pytest
+
+from nbtools.errors import ConfigError
+from nbtools.server.launcher import ensure_local_server, local_client, server_status, stop_local_server
+from server_support import wait_for
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as handle:  # a zombie has exited
+        return handle.read().split(") ")[-1].startswith("Z")
+
+
+def _worker_pid(data_dir) -> int:
+    return wait_for(lambda: (data_dir / "worker.lock").is_file() and (data_dir / "worker.lock").read_text().strip()
+                    and int((data_dir / "worker.lock").read_text()), timeout=60, what="the worker to start")
+
+
+@pytest.fixture()
+def home(tmp_path):
+    yield tmp_path
+    stop_local_server(tmp_path)
+
+
+def test_ensure_starts_once_then_reuses_and_hides_the_key(home):
+    server = ensure_local_server(home=home)
+    again = ensure_local_server(home=home)
+    assert again.pid == server.pid and again.base_url == server.base_url
+    assert server.base_url.startswith("http://127.0.0.1:") and server.data_dir == home / "server"
+    key_file = server.data_dir / "api_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and key_file.read_text() == server.api_key
+    assert server.api_key not in repr(server) and server.api_key[-4:] in repr(server)
+    assert server.api_key not in json.dumps(server_status(home))
+    client = local_client(home=home, max_retries=0)
+    assert client.models.list().data[0].id == "smollm2-135m-instruct"
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=server.base_url, api_key="nb-wrong", max_retries=0).models.list()
+    logs = (server.data_dir / "logs" / "server.log").read_text()
+    assert "GET /v1/models" in logs and server.api_key not in logs
+
+
+def test_back_to_back_requests_do_not_wait_for_delayed_acks(home):
+    """With Nagle's algorithm on the server's sockets every keep-alive request took >= 40 ms (the client's
+    delayed-ACK timer); the fastest of 20 requests shows whether that floor is gone."""
+    client = local_client(home=home, max_retries=0)
+    timings = []
+    for _ in range(20):
+        start = time.perf_counter()
+        client.models.list()
+        timings.append((time.perf_counter() - start) * 1000)
+    assert min(timings) < 30, timings
+
+
+def test_given_key_is_used_and_a_mismatch_is_a_clear_error(home):
+    server = ensure_local_server(home=home, api_key="nb-chosen-key-123456789")
+    assert server.api_key == "nb-chosen-key-123456789"
+    with pytest.raises(ConfigError, match="another API key"):
+        ensure_local_server(home=home, api_key="nb-other-key-987654321")
+
+
+def test_stop_ends_server_and_worker(home):
+    server = ensure_local_server(home=home)
+    worker = _worker_pid(server.data_dir)
+    assert stop_local_server(home) is True
+    assert _gone(server.pid) and wait_for(lambda: _gone(worker), timeout=10, what="the worker to exit")
+    assert server_status(home)["running"] is False
+    assert stop_local_server(home) is False
+
+
+def test_worker_dies_when_the_server_is_killed(home):
+    server = ensure_local_server(home=home)
+    worker = _worker_pid(server.data_dir)
+    os.kill(server.pid, signal.SIGKILL)
+    wait_for(lambda: _gone(server.pid), timeout=10, what="the server to die")
+    assert wait_for(lambda: _gone(worker), timeout=10, what="the orphaned worker to exit")
+    restarted = ensure_local_server(home=home)  # stale server.json: a new server starts
+    assert restarted.pid != server.pid and server_status(home)["healthy"]
+
+
+def test_a_second_server_on_the_same_data_directory_is_refused(home):
+    server = ensure_local_server(home=home)
+    result = subprocess.run([sys.executable, "-m", "nbtools.server", "--data-dir", str(server.data_dir),
+                             "--port", "0", "--quiet"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "already runs" in result.stderr
+    assert server_status(home)["healthy"]
+
+
+def test_cli_detach_status_stop(tmp_path):
+    data_dir = tmp_path / "state"
+    run = [sys.executable, "-m", "nbtools", "serve", "--data-dir", str(data_dir)]
+    started = subprocess.run([*run, "--detach"], capture_output=True, text=True, timeout=120)
+    try:
+        assert started.returncode == 0, started.stderr
+        key = (data_dir / "api_key").read_text()
+        assert "http://127.0.0.1:" in started.stdout and key not in started.stdout and key[-4:] in started.stdout
+        status = subprocess.run([*run, "--status"], capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0 and "healthy" in status.stdout
+    finally:
+        stopped = subprocess.run([*run, "--stop"], capture_output=True, text=True, timeout=120)
+    assert "stopped" in stopped.stdout
+    after = subprocess.run([*run, "--status"], capture_output=True, text=True, timeout=60)
+    assert after.returncode == 1 and "not running" in after.stdout
+
+
+def test_foreground_serve_with_key_file_and_extra_base_model(tmp_path):
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    key_file = tmp_path / "key"
+    key_file.write_text("nb-foreground-key-0001\n")
+    data_dir = tmp_path / "fg"
+    process = subprocess.Popen([sys.executable, "-m", "nbtools", "serve", "--data-dir", str(data_dir), "--port", "0",
+                                "--api-key-file", str(key_file), "--base-model", f"my-model={model_dir}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        info = wait_for(lambda: (data_dir / "server.json").is_file() and json.loads((data_dir / "server.json")
+                                                                                   .read_text()), timeout=60,
+                        what="server.json")
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{info['port']}/v1", api_key="nb-foreground-key-0001",
+                               max_retries=0)
+        ids = wait_for(lambda: _try_ids(client), timeout=30, what="the server to answer")
+        assert ids == ["smollm2-135m-instruct", "my-model"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=90)[0]
+    assert process.returncode == 0 and "nb-foreground-key-0001" not in output
+    assert not (data_dir / "server.json").exists()
+
+
+def _try_ids(client):
+    try:
+        return [m.id for m in client.models.list()]
+    except openai.APIConnectionError:
+        time.sleep(0.1)
+        return None
