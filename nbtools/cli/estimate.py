@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             minutes = (estimate.cpu_seconds or 0) / 60
             print(f"cost: $0 (local model); estimated CPU time ≈ {minutes:.1f} min on this project's 2-core CPU")
         else:
-            print(f"cost: ${estimate.cost_usd:,.2f} at ${price.training_per_1m_tokens}/1M training tokens "
+            print(f"cost: ${estimate.cost_usd:,.2f} at ${price.training_per_1m_tokens:,.2f}/1M training tokens "
                   f"(prices as of {estimate.price_as_of})")
         for warning in status.warnings:
             print(f"warning: {warning}")

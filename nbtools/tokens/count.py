@@ -151,6 +151,22 @@ class ChatTemplateCounter(TokenCounter):
             ids = ids["input_ids"]
         return len(ids)
 
+    def count_example(self, example: Mapping[str, Any]) -> ExampleTokens:
+        """Like :meth:`TokenCounter.count_example`; a DPO output counts the tokens it adds after its prompt (a
+        template renders a lone assistant turn with a default system prompt the model never sees there)."""
+        if "messages" in example:
+            return super().count_example(example)
+        prompt_input = example.get("input", {}) or {}
+        prompt_messages = list(prompt_input.get("messages", []))
+        prompt = self.count_messages(prompt_messages)
+        total, trained, n = prompt + self.count_value("tools", prompt_input.get("tools")), 0, len(prompt_messages)
+        for key in ("preferred_output", "non_preferred_output"):
+            outputs = list(example.get(key, []) or [])
+            if outputs:
+                added = self.count_messages(prompt_messages + outputs, reply_priming=False) - prompt
+                total, trained, n = total + added, trained + added, n + len(outputs)
+        return ExampleTokens(total=total, trained=trained, n_messages=n)
+
     @staticmethod
     def _text(message: Mapping[str, Any]) -> str:
         content = message.get("content")
