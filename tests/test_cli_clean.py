@@ -27,6 +27,13 @@ def test_clean_writes_every_file_and_the_books_balance(tmp_path, capsys):
     assert len(pd.read_csv(out / "ledger.csv")) >= summary["dropped"]
 
 
+def test_step_names_are_the_default_pipeline():
+    from nbtools.cli.clean import STEP_NAMES
+    from nbtools.corpus import default_steps
+
+    assert STEP_NAMES == tuple(step.name for step in default_steps())
+
+
 def test_chosen_steps_only(tmp_path, capsys):
     assert main(["clean", str(SAMPLES / "faq.txt"), "--out", str(tmp_path), "--steps",
                  "fix_unicode,exact_duplicates", "--json"]) == 0

@@ -39,6 +39,15 @@ def test_csv_qa_export_with_multiline_cells_keeps_start_lines_and_extras(tmp_pat
                                                                                       "agent_reply")
 
 
+def test_qa_rows_repeating_an_id_become_separate_conversations(tmp_path):
+    path = write(tmp_path, "t.csv", "ticket_id,question,answer\nT1,q,a\nT2,q2,a2\nT1,q,a\nT1,q,a\n")
+    read = read_corpus(path)
+    assert read.messages.conversation_id.tolist() == ["T1", "T1", "T2", "T2", "T1#2", "T1#2", "T1#3", "T1#3"]
+    assert read.messages.turn.tolist() == [0, 1] * 4
+    assert read.detected[0].notes == ("2 rows repeat an earlier 'ticket_id': each Q/A row is its own conversation, "
+                                      "so the repeats are named ID#2, ID#3, …",)
+
+
 def test_jsonl_message_per_line_is_ordered_by_turn_and_speakers_mapped(tmp_path):
     lines = [{"conversation_id": "C1", "turn": 2, "speaker": "agent", "text": "Hey there!"},
              {"conversation_id": "C1", "turn": 1, "speaker": "customer", "text": "Hi"},
@@ -82,7 +91,9 @@ def test_dataframe_input():
     "name, content, reason",
     [
         ("broken.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n{"conversation_id": "C1", "spe\n',
-         "broken JSON"),
+         "broken JSON: the line ends at column 31 before the object does (cut short?)"),
+        ("comma.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n{"text": "hi",, "x": 1}\n',
+         "broken JSON at column 15: Expecting property name enclosed in double quotes"),
         ("array.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n[1, 2]\n', "a JSON list"),
         ("latin1.jsonl", b'{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n{"text": "caf\xe9"}\n',
          "not UTF-8"),
@@ -136,3 +147,7 @@ def test_sample_corpus_reads_completely():
     chat = read.messages.source == "chat_logs.jsonl"
     assert chat.sum() + (read.rejects.source == "chat_logs.jsonl").sum() == n_chat_lines
     assert read.messages.row_id.is_unique
+    assert not read.messages.duplicated(["conversation_id", "turn"]).any()
+    (malformed,) = read.rejects.to_dict("records")  # the one truncated JSON line of the sample chat log
+    assert (malformed["source"], malformed["source_line"]) == ("chat_logs.jsonl", 51)
+    assert malformed["reason"].startswith("broken JSON")

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from nbtools.corpus import (DropIncompleteConversations, ExactDuplicates, FixUnicode, LanguageFilter, LengthFilter,
-                            NearDuplicates, NormalizeWhitespace, RedactPII, SafetyScreen, StripBoilerplate,
-                            StripMarkup)
+                            NearDuplicates, NormalizeWhitespace, RedactPII, RepeatedMessages, SafetyScreen,
+                            StripBoilerplate, StripMarkup)
+from nbtools.tokens import TokenCounter
 from nbtools.errors import InputError
 
 
@@ -31,6 +32,7 @@ def row(text, role="assistant", **extra):
         (StripBoilerplate(), "Done!\n\nStay grounded! ☕\n\nKind regards,\nAna\nCustomer Care",
          "Done!\n\nStay grounded! ☕", "removed signature"),
         (StripBoilerplate(), "Stay grounded! ☕", "Stay grounded! ☕", ""),
+        (StripBoilerplate(), "Hey there! Thanks for waiting! Help?", "Hey there! Thanks for waiting! Help?", ""),
         (RedactPII(), "mail a.b@example.co.uk now", "mail [EMAIL] now", "redacted 1 EMAIL"),
         (RedactPII(), "card 5500-0000-0000-0004 ok", "card [CARD] ok", "redacted 1 CARD"),
         (RedactPII(), "order 1234 5678 9012 3456", "order 1234 5678 9012 3456", ""),  # not Luhn-valid
@@ -39,6 +41,14 @@ def row(text, role="assistant", **extra):
         (RedactPII(), "https://x.example/login?session=abc&x=1", "[URL]", "redacted 1 URL"),
         (RedactPII(), "ring +44 20 7946 0958", "ring [PHONE]", "redacted 1 PHONE"),
         (RedactPII(), "Hey there, Victor! Hi", "Hey there, [NAME]! Hi", "redacted 1 NAME"),
+        (RedactPII(), "Hi, I'm Dana. Where is it?", "Hi, I'm [NAME]. Where is it?", "redacted 1 NAME"),
+        (RedactPII(), "Chris here. Login fails", "[NAME] here. Login fails", "redacted 1 NAME"),
+        (RedactPII(), "Hey, Tom here, charged twice", "Hey, [NAME] here, charged twice", "redacted 1 NAME"),
+        (RedactPII(), "Reply here to confirm.", "Reply here to confirm.", ""),
+        (RedactPII(), "I'm sorry, I'm not sure. I'm Really upset!", "I'm sorry, I'm not sure. I'm Really upset!", ""),
+        (RedactPII(), "write to help@brewtiful.example", "write to help@brewtiful.example", ""),
+        (RedactPII(keep_role_addresses=False), "write to help@brewtiful.example", "write to [EMAIL]",
+         "redacted 1 EMAIL"),
     ],
 )
 def test_row_steps_change_text(step, text, expected, reason):
@@ -59,7 +69,7 @@ def test_pii_uses_the_rows_own_name_columns_and_blanks_them():
     [
         ("", "user", "empty message"),
         ("   ", "assistant", "empty message"),
-        ("ok", "assistant", "too short: 2 characters < 12 for a assistant message"),
+        ("ok", "assistant", "too short: 2 characters < 12 (minimum for assistant messages)"),
         ("x" * 5000, "user", "too long: 5,000 characters > 4,000"),
     ],
 )
@@ -69,6 +79,16 @@ def test_length_filter_drops_with_reason(text, role, reason):
 
 def test_length_filter_keeps_short_user_messages():
     assert LengthFilter().clean("ok", row("ok", "user")).text == "ok"
+
+
+@pytest.mark.parametrize("text", ["Where is my order?", "Wie lange dauert der Versand nach Deutschland? " * 3])
+def test_length_filter_counts_tokens_with_tiktoken(text):
+    n = TokenCounter.for_encoding("o200k_base").count_text(text.strip())
+    assert LengthFilter(max_tokens=n).clean(text, row(text, "user")).text == text
+    assert LengthFilter(max_tokens=n - 1).clean(text, row(text, "user")).reason == \
+        f"too long: {n:,} tokens > {n - 1:,} (o200k_base)"
+    assert LengthFilter(min_tokens=n + 1).clean(text, row(text, "user")).reason == \
+        f"too short: {n} tokens < {n + 1} (o200k_base)"
 
 
 def table(*conversations):
@@ -107,6 +127,51 @@ def test_exact_and_near_duplicates_keep_the_first_and_name_it():
     assert fuzzy.changes[0].duplicate_of == "a" and "Jaccard" in fuzzy.changes[0].reason
     with pytest.raises(InputError, match="threshold"):
         NearDuplicates(threshold=0).apply(t)
+
+
+def test_near_duplicates_decide_on_exact_jaccard_just_above_the_threshold():
+    # One typo in a short conversation: shingle Jaccard 26/32 = 0.8125, where a MinHash estimate alone can miss.
+    first = [("user", "Who pays for return shipping? You can call me at [PHONE]."),
+             ("assistant", "Hey there, [NAME]! We do for US returns! Print a free label from Account > Orders > "
+                           "Return an item. Stay grounded!")]
+    typo = [("user", first[0][1].replace("return", "rteurn")), first[1]]
+    t = table(("a", first), ("b", typo))
+    step = NearDuplicates(threshold=0.8)
+    texts = [" ".join(x.lower() for _, x in conv) for conv in (first, typo)]
+    a, b = (step.shingles(" ".join(normalise(x).split())) for x in texts)
+    assert len(a & b) / len(a | b) >= 0.8
+    out = step.apply(t)
+    assert set(out.table.conversation_id) == {"a"} and [c.duplicate_of for c in out.changes] == ["a", "a"]
+    assert set(NearDuplicates(threshold=0.9).apply(t).table.conversation_id) == {"a", "b"}
+
+
+def normalise(text):
+    from nbtools.corpus.dedup import normalise_for_dedup
+
+    return normalise_for_dedup(text)
+
+
+def test_repeated_messages_drop_the_repeat_and_keep_the_conversation():
+    t = table(("c", [("user", "cancel please"), ("user", "Cancel please!"), ("assistant", "Done, cancelled."),
+                     ("user", "cancel please"), ("assistant", "Done, cancelled.")]),
+              ("d", [("user", "cancel please"), ("assistant", "Sure.")]))
+    out = RepeatedMessages().apply(t)
+    assert out.table.row_id.tolist() == ["c:0", "c:2", "c:3", "c:4", "d:0", "d:1"]
+    assert [(c.row_id, c.duplicate_of, c.reason) for c in out.changes] == [
+        ("c:1", "c:0", "repeats the previous message c:0")]
+
+
+def test_pii_names_found_in_one_message_are_redacted_in_the_whole_conversation():
+    t = table(("c", [("user", "Hi, I'm Dana. Is Dana's order out?"), ("assistant", "Hey there, Dana! It ships today."),
+                     ("user", "Thanks! Dana again: and the grinder?")]),
+              ("other", [("user", "Is Dana a coffee?"), ("assistant", "Hey there! No.")]))
+    out = RedactPII().apply(t).table.set_index("row_id").text
+    assert out["c:0"] == "Hi, I'm [NAME]. Is [NAME]'s order out?"
+    assert out["c:2"] == "Thanks! [NAME] again: and the grinder?"
+    assert out["other:0"] == "Is Dana a coffee?"  # another conversation: not known as a name there
+    assert out["c:1"] == "Hey there, [NAME]! It ships today."
+    assert RedactPII(conversation_names=False).apply(t).table.set_index("row_id").text["c:2"] == \
+        "Thanks! Dana again: and the grinder?"
 
 
 @pytest.mark.parametrize("policy, kept", [("drop_conversation", {"ok:0", "ok:1"}),

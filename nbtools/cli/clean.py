@@ -13,8 +13,8 @@ import json
 __all__ = ["register", "run", "STEP_NAMES"]
 
 STEP_NAMES = ("fix_unicode", "strip_markup", "strip_boilerplate", "redact_pii", "normalize_whitespace",
-              "length_filter", "language_filter", "safety_screen", "exact_duplicates", "near_duplicates",
-              "drop_incomplete_conversations")
+              "length_filter", "language_filter", "safety_screen", "repeated_messages", "exact_duplicates",
+              "near_duplicates", "drop_incomplete_conversations")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "table, the rejects with reasons, the change ledger and a report.")
     parser.add_argument("inputs", nargs="+", help="corpus files (.csv, .jsonl, .txt)")
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--steps", help=f"comma-separated steps to run, in order (default: all: {','.join(STEP_NAMES)})")
+    parser.add_argument("--steps",
+                        help=f"comma-separated steps to run, in order (default: all: {','.join(STEP_NAMES)})")
     parser.add_argument("--languages", default="en", help="allowed languages, comma-separated (default: en)")
     parser.add_argument("--near-threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold")
     parser.add_argument("--safety-threshold", type=float, default=0.8, help="safety-screen score threshold")

@@ -6,7 +6,7 @@ steps), pipeline (run steps, check the books), report (figures).
 """
 
 from .boilerplate import StripBoilerplate
-from .dedup import ExactDuplicates, NearDuplicates
+from .dedup import ExactDuplicates, NearDuplicates, RepeatedMessages
 from .pii import RedactPII
 from .pipeline import AccountingError, CleaningPipeline, CleaningResult, default_steps
 from .readers import CorpusRead, read_corpora, read_corpus
@@ -35,6 +35,7 @@ __all__ = [
     "NearDuplicates",
     "NormalizeWhitespace",
     "RedactPII",
+    "RepeatedMessages",
     "RowStep",
     "SafetyScreen",
     "Step",

@@ -6,7 +6,7 @@ Three kinds of patterns, all configurable:
   line after it are cut;
 - *boilerplate lines*: lines removed wherever they are ("Sent from my iPhone", confidentiality disclaimers);
 - *boilerplate messages*: whole messages that carry nothing to learn from (bot hand-offs such as "An agent will be
-  with you shortly."): the message is dropped.
+  with you shortly.", queue and recording notices): the message is dropped.
 
 Lines matching `keep` (by default the brand sign-off "Stay grounded! ☕") are never touched.
 
@@ -15,6 +15,8 @@ Lines matching `keep` (by default the brand sign-off "Stay grounded! ☕") are n
     'Hey there! Done.\\n\\nStay grounded! ☕'
     >>> step.clean("Hi! I'm Brewbot. An agent will be with you shortly.", {}).reason
     'boilerplate message: bot hand-off'
+    >>> step.clean("This chat may be recorded for quality and training purposes.", {}).reason
+    'boilerplate message: recording notice'
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ DEFAULT_BOILERPLATE_LINES: tuple[str, ...] = (
 DEFAULT_BOILERPLATE_MESSAGES: dict[str, str] = {
     r"(?:hi!?\s*)?(?:i'm|i am) \w+bot\b.*(?:agent|someone) will be with you.*": "bot hand-off",
     r".*(?:an agent|someone) will be with you shortly\.?": "bot hand-off",
+    r"(?:thanks|thank you) for (?:waiting|your patience)[,.!]? you(?:'re| are) (?:next|number \d+) in "
+    r"(?:line|the queue)[.!]?": "queue notice",
+    r"(?:all (?:of )?our agents are (?:currently )?busy|you are (?:number|#) ?\d+ in (?:line|the queue)).*":
+        "queue notice",
+    r"(?:this|the) (?:chat|conversation|call) (?:may|will) be (?:recorded|monitored).*": "recording notice",
     r"(?:this chat|the conversation) (?:has been|was) (?:transferred|closed).*": "chat system notice",
     r"(?:customer|visitor) (?:left|disconnected)(?: the chat)?\.?": "chat system notice",
 }

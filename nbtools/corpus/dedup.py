@@ -1,8 +1,11 @@
-"""Exact and near duplicates, with the conversation as the unit (all its rows go, or none).
+"""Exact and near duplicates, with the conversation as the unit (all its rows go, or none), and repeated messages.
 
-Exact: conversations whose normalised text (case, whitespace and punctuation folded) is identical. Near: MinHash
-signatures of word shingles, compared with locality-sensitive hashing (datasketch) at a Jaccard `threshold`, then
-confirmed with the estimated Jaccard. The first conversation seen is kept; later ones record which they duplicate.
+Repeated: a message identical (after normalisation) to the one just before it in the same conversation, from the
+same role: the export or the customer sent it twice; the repeat goes, the conversation stays. Exact: conversations
+whose normalised text (case, whitespace and punctuation folded) is identical. Near: MinHash signatures of word
+shingles find candidates with locality-sensitive hashing (datasketch), then the exact Jaccard similarity of the
+shingle sets decides against `threshold`. The first conversation seen is kept; later ones record which they
+duplicate.
 
     >>> import pandas as pd
     >>> t = pd.DataFrame({"row_id": ["1", "2", "3", "4"], "conversation_id": ["a", "a", "b", "b"],
@@ -23,9 +26,9 @@ from typing import ClassVar
 import pandas as pd
 
 from ..errors import InputError
-from .steps import Step, StepOutcome, drop_conversations
+from .steps import Change, Step, StepOutcome, drop_conversations
 
-__all__ = ["ExactDuplicates", "NearDuplicates", "conversation_texts", "normalise_for_dedup"]
+__all__ = ["RepeatedMessages", "ExactDuplicates", "NearDuplicates", "conversation_texts", "normalise_for_dedup"]
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -46,6 +49,40 @@ def conversation_texts(table: pd.DataFrame) -> dict[str, str]:
     for cid, group in ordered.groupby("conversation_id", sort=False):
         texts[cid] = " \n ".join(normalise_for_dedup(t) for t in group.text if isinstance(t, str))
     return texts
+
+
+@dataclass(frozen=True)
+class RepeatedMessages(Step):
+    """Drop a message that repeats the previous message of its conversation (same role, same normalised text).
+
+    >>> t = pd.DataFrame({"row_id": ["1", "2", "3", "4"], "conversation_id": ["a"] * 4, "turn": [0, 1, 2, 3],
+    ...                   "role": ["user", "user", "assistant", "user"],
+    ...                   "text": ["cancel please", "Cancel please!", "Done.", "cancel please"]})
+    >>> out = RepeatedMessages().apply(t)
+    >>> out.table.row_id.tolist(), [(c.row_id, c.duplicate_of) for c in out.changes]
+    (['1', '3', '4'], [('2', '1')])
+    """
+
+    name: ClassVar[str] = "repeated_messages"
+
+    def apply(self, table: pd.DataFrame) -> StepOutcome:
+        columns = ["row_id", "conversation_id", "role", "text"]
+        ordered = table.sort_values(["conversation_id", "turn"], kind="stable") if "turn" in table else table
+        changes, dropped = [], set()
+        previous: dict[str, tuple] = {}  # conversation -> (role, normalised text, row_id) of its last message kept
+        for row_id, cid, role, text in ordered.reindex(columns=columns).itertuples(index=False, name=None):
+            text = text if isinstance(text, str) else ""
+            key = (role, normalise_for_dedup(text))
+            last = previous.get(cid)
+            if last is not None and key == last[:2] and key[1]:
+                dropped.add(row_id)
+                changes.append(Change(row_id, self.name, "dropped", f"repeats the previous message {last[2]}", text,
+                                      duplicate_of=last[2]))
+                continue
+            previous[cid] = (*key, row_id)
+        mask = table.row_id.isin(dropped)
+        order = {rid: i for i, rid in enumerate(table.row_id)}  # ledger in table order, like the other steps
+        return StepOutcome(table[~mask].reset_index(drop=True), tuple(sorted(changes, key=lambda c: order[c.row_id])))
 
 
 @dataclass(frozen=True)
@@ -74,6 +111,7 @@ class NearDuplicates(Step):
     shingle_size: int = 3
     num_perm: int = 128
     seed: int = 1
+    candidate_margin: float = 0.2  # LSH looks for candidates at threshold - margin; exact Jaccard confirms
     name: ClassVar[str] = "near_duplicates"
 
     def apply(self, table: pd.DataFrame) -> StepOutcome:
@@ -83,23 +121,42 @@ class NearDuplicates(Step):
             raise InputError("shingle_size must be at least 1", field="shingle_size", value=self.shingle_size)
         from datasketch import MinHash, MinHashLSH
 
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-        signatures: dict[str, MinHash] = {}
+        # LSH only proposes candidates; a looser LSH threshold keeps MinHash's estimation error from hiding pairs
+        # just above `threshold`, and the exact Jaccard of the shingle sets decides.
+        lsh = MinHashLSH(threshold=max(0.05, self.threshold - self.candidate_margin), num_perm=self.num_perm)
+        kept: dict[str, frozenset[str]] = {}
+        order: dict[str, int] = {}
         reasons = {}
         for cid, text in conversation_texts(table).items():
-            words = text.split()
-            shingles = {" ".join(words[i:i + self.shingle_size])
-                        for i in range(max(1, len(words) - self.shingle_size + 1))} if words else set()
+            shingles = self.shingles(text)
             if not shingles:
                 continue
             sig = MinHash(num_perm=self.num_perm, seed=self.seed)
             sig.update_batch([s.encode() for s in shingles])
-            matches = [m for m in lsh.query(sig) if signatures[m].jaccard(sig) >= self.threshold]
+            scored = [(_jaccard(kept[m], shingles), m) for m in lsh.query(sig)]
+            matches = [(j, m) for j, m in scored if j >= self.threshold]
             if matches:
-                best = max(matches, key=lambda m: signatures[m].jaccard(sig))
-                reasons[cid] = (f"near duplicate of conversation {best} (Jaccard ≈ "
-                                f"{signatures[best].jaccard(sig):.2f} ≥ {self.threshold})", best)
+                similarity, best = max(matches, key=lambda jm: (jm[0], -order[jm[1]]))  # ties: the earliest
+                reasons[cid] = (f"near duplicate of conversation {best} (Jaccard {similarity:.2f} ≥ "
+                                f"{self.threshold})", best)
                 continue
             lsh.insert(cid, sig)
-            signatures[cid] = sig
+            order[cid] = len(kept)
+            kept[cid] = shingles
         return drop_conversations(table, reasons, self.name)
+
+    def shingles(self, text: str) -> frozenset[str]:
+        """The word `shingle_size`-grams of a normalised text (the whole text when it is shorter).
+
+        >>> sorted(NearDuplicates(shingle_size=2).shingles("where is my order"))
+        ['is my', 'my order', 'where is']
+        """
+        words = text.split()
+        if not words:
+            return frozenset()
+        return frozenset(" ".join(words[i:i + self.shingle_size])
+                         for i in range(max(1, len(words) - self.shingle_size + 1)))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0

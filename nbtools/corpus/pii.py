@@ -1,13 +1,18 @@
 """PII redaction with typed placeholders: [EMAIL], [PHONE], [CARD], [IP], [URL], [NAME].
 
 Detectors, in order: URLs that carry secrets (tokens, keys, signatures in the query or a long random path segment),
-e-mail addresses, payment-card numbers (13–19 digits passing the Luhn check), IP addresses (v4 and v6), phone
-numbers (libphonenumber: international numbers, and national ones of the `regions` given), and names: the row's own name columns
-(e.g. ``customer_name``, ``agent_name``), a configurable name list, and names in greetings and sign-offs
-("Hi Maria,", "Hey there, Victor!", "Thanks, John").
+e-mail addresses (except role addresses such as ``help@`` or ``support@``, which name no person), payment-card
+numbers (13–19 digits passing the Luhn check), IP addresses (v4 and v6), phone numbers (libphonenumber:
+international numbers, and national ones of the `regions` given), and names: the row's own name columns (e.g.
+``customer_name``, ``agent_name``), a configurable name list, names in greetings and sign-offs ("Hi Maria,", "Hey
+there, Victor!", "Thanks, John") and in introductions ("I'm Dana.", "Chris here."). A name found anywhere in a
+conversation is redacted in all its messages (``apply``), so the agent's "Hey there, Dana!" goes with the customer's
+"I'm Dana".
 
     >>> RedactPII().clean("Hi Maria, call +1 415-555-0132 or mail maria.l@example.com; card 4111 1111 1111 1111", {}).text
     'Hi [NAME], call [PHONE] or mail [EMAIL]; card [CARD]'
+    >>> RedactPII().clean("Hi, I'm Dana. Or write to help@brewtiful.example", {}).text
+    "Hi, I'm [NAME]. Or write to help@brewtiful.example"
     >>> RedactPII().clean("Reset here: https://brewtiful.example/reset?token=9f8a7b6c5d4e3f2a1b0c", {}).text
     'Reset here: [URL]'
 """
@@ -25,7 +30,9 @@ import pandas as pd
 
 from .steps import Keep, RowStep, StepOutcome
 
-__all__ = ["RedactPII", "luhn_ok"]
+__all__ = ["RedactPII", "luhn_ok", "ROLE_MAILBOXES"]
+
+_CONVERSATION_NAMES = "__nbtools_conversation_names__"
 
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
 _SECRET_PARAM = re.compile(
@@ -36,13 +43,27 @@ _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+_NAME = r"(?!I\b|I')[A-Z][a-z'\-]+"
 # Greetings / sign-offs followed by a capitalised name: "Hi Maria,", "Hey there, Victor!", "Thanks, John".
 _GREETING_NAME = re.compile(
     r"\b(?P<lead>(?:Hi|Hello|Hey(?: there)?|Dear|Thanks|Thank you|Many thanks|Cheers|(?:Best |Kind |Warm )?[Rr]egards|"
     r"Best|Sincerely)"
     r"(?:,)?\s+(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?)"
-    r"(?P<name>[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)(?=\s*[,!.\n]|\s*$)")
-_NOT_NAMES = frozenset({"There", "Team", "Everyone", "All", "Again", "Support", "Brewtiful", "So", "For", "You"})
+    rf"(?P<name>{_NAME}(?:\s+{_NAME})?)(?=\s*[,!.\n]|\s*$)")
+# Introductions: "I'm Dana.", "my name is Olivia,", "Chris here." (at the start of a message or sentence).
+_INTRO_NAME = re.compile(
+    rf"(?:\b(?:I'm|I am|[Mm]y name is|[Mm]y name's|[Tt]his is)\s+(?P<name>{_NAME})"
+    rf"|(?:^|(?<=[.!?,]\s))(?P<here>{_NAME}) here)(?=\s*[,!.\n]|\s*$)")
+_NOT_NAMES = frozenset({
+    "There", "Team", "Everyone", "All", "Again", "Support", "Brewtiful", "So", "For", "You", "Customer", "Sir",
+    "Madam", "Friend", "Friends", "Folks", "Guys", "Click", "Reply", "Tap", "Sign", "Start", "Look", "Right", "Help",
+    "Check", "Read", "Order", "Everything", "Nothing", "Sorry", "Back", "Still", "Not", "Just", "Also", "Here",
+    "Bye", "Perfect", "Great", "Awesome", "Cool", "Okay", "Ok", "Much", "Coffee", "Brewbot"})
+# Shared mailboxes (RFC 2142 and common help-desk ones): they name a team, not a person.
+ROLE_MAILBOXES = frozenset({
+    "help", "support", "info", "contact", "hello", "sales", "orders", "billing", "service", "customerservice",
+    "care", "team", "admin", "noreply", "no-reply", "press", "returns", "feedback", "privacy", "legal",
+    "webmaster", "postmaster", "abuse", "security"})
 
 
 def luhn_ok(digits: str) -> bool:
@@ -77,6 +98,8 @@ class RedactPII(RowStep):
     name_columns: Sequence[str] = ("customer_name", "agent_name", "name", "customer", "agent")
     names: frozenset[str] = frozenset()
     redact_greeting_names: bool = True
+    conversation_names: bool = True  # a name found in one message is redacted in its whole conversation
+    keep_role_addresses: bool = True  # help@…, support@…: a team's address, not a person's
     redact_all_urls: bool = False
     placeholders: Mapping[str, str] = field(default_factory=lambda: {
         k: f"[{k}]" for k in ("EMAIL", "PHONE", "CARD", "IP", "URL", "NAME")})
@@ -87,8 +110,15 @@ class RedactPII(RowStep):
 
     def apply(self, table: pd.DataFrame) -> StepOutcome:
         """Redact the text of every row, then blank whole PII columns (``customer_email`` …) with placeholders."""
-        outcome = super().apply(table)
-        out = outcome.table
+        work = table
+        if self.conversation_names and len(table):
+            found: dict[str, set[str]] = {}
+            for r in table.to_dict("records"):
+                text = r["text"] if isinstance(r["text"], str) else ""
+                found.setdefault(r["conversation_id"], set()).update(self._names_in(text, r))
+            work = table.assign(**{_CONVERSATION_NAMES: [frozenset(found[c]) for c in table.conversation_id]})
+        outcome = super().apply(work)
+        out = outcome.table.drop(columns=[_CONVERSATION_NAMES], errors="ignore")
         for column, kind in self.pii_columns:
             if column in out.columns:
                 out[column] = out[column].where(out[column].isna(), self.placeholders[kind])
@@ -107,7 +137,8 @@ class RedactPII(RowStep):
 
         out = sub("URL", _URL, text, lambda m: self.redact_all_urls or bool(
             _SECRET_PARAM.search(m.group(0)) or _RANDOM_SEGMENT.search(m.group(0))))
-        out = sub("EMAIL", _EMAIL, out)
+        out = sub("EMAIL", _EMAIL, out, lambda m: not (
+            self.keep_role_addresses and m.group(0).split("@")[0].lower() in ROLE_MAILBOXES))
         out = sub("CARD", _CARD, out, lambda m: luhn_ok(re.sub(r"\D", "", m.group(0))))
         out = sub("IP", _IPV4, out, lambda m: _valid_ip(m.group(0)))
         out = sub("IP", _IPV6, out, lambda m: _valid_ip(m.group(0)) and m.group(0).count(":") >= 2)
@@ -128,27 +159,26 @@ class RedactPII(RowStep):
             found["PHONE"] = found.get("PHONE", 0) + count
         return text
 
-    def _names(self, text: str, row: Mapping, found: dict[str, int]) -> str:
+    def _names_in(self, text: str, row: Mapping) -> set[str]:
+        """Names this row reveals: its name columns, the configured list, greeting and introduction names."""
         names = set(self.names)
         for column in self.name_columns:
             value = row.get(column)
             if isinstance(value, str) and value.strip():
-                parts = value.split()
-                names.update(p for p in parts if len(p) > 1)
                 names.add(value.strip())
+        if self.redact_greeting_names:
+            names.update(m.group("name") for m in _GREETING_NAME.finditer(text))
+            names.update(m.group("name") or m.group("here") for m in _INTRO_NAME.finditer(text))
+        names = {n for n in names if n.split()[0] not in _NOT_NAMES}
+        return names | {part for n in names for part in n.split() if len(part) > 1 and part not in _NOT_NAMES}
+
+    def _names(self, text: str, row: Mapping, found: dict[str, int]) -> str:
+        names = self._names_in(text, row) | set(row.get(_CONVERSATION_NAMES, ()))
         count = 0
         for name in sorted(names, key=len, reverse=True):
             pattern = re.compile(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])")
             text, n = pattern.subn(self.placeholders["NAME"], text)
             count += n
-        if self.redact_greeting_names:
-            def repl(match: re.Match) -> str:
-                nonlocal count
-                if match.group("name").split()[0] in _NOT_NAMES:
-                    return match.group(0)
-                count += 1
-                return match.group("lead") + self.placeholders["NAME"]
-            text = _GREETING_NAME.sub(repl, text)
         if count:
             found["NAME"] = found.get("NAME", 0) + count
         return text

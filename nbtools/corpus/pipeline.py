@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import NbtoolsError
 from .boilerplate import StripBoilerplate
-from .dedup import ExactDuplicates, NearDuplicates
+from .dedup import ExactDuplicates, NearDuplicates, RepeatedMessages
 from .pii import RedactPII
 from .readers import REJECT_COLUMNS, CorpusRead
 from .safety import SafetyScreen
@@ -51,6 +51,7 @@ def default_steps() -> list[Step]:
         LengthFilter(),
         LanguageFilter(),
         SafetyScreen(),
+        RepeatedMessages(),
         ExactDuplicates(),
         NearDuplicates(),
         DropIncompleteConversations(),
@@ -120,7 +121,8 @@ class CleaningPipeline:
         table = read if isinstance(read, pd.DataFrame) else read.messages
         read_rejects = pd.DataFrame(columns=list(REJECT_COLUMNS)) if isinstance(read, pd.DataFrame) else read.rejects
         if table.row_id.duplicated().any():
-            raise AccountingError(f"row_id must be unique; duplicated: {table.row_id[table.row_id.duplicated()].iloc[0]!r}")
+            duplicated = table.row_id[table.row_id.duplicated()].iloc[0]
+            raise AccountingError(f"row_id must be unique; duplicated: {duplicated!r}")
         originals = table.set_index("row_id", drop=False)
         n_input = len(table)
         counts = [{"step": "read", "in": n_input + len(read_rejects), "modified": 0, "dropped": len(read_rejects),

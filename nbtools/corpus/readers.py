@@ -17,7 +17,7 @@ import csv
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -53,6 +53,12 @@ class _Collector:
     source: str
     messages: list[dict]
     rejects: list[dict]
+    seen_ids: dict[str, int] = field(default_factory=dict)  # Q/A rows: how often each conversation id came up
+
+    def unique_id(self, cid: str) -> str:
+        """`cid`, or ``cid#2``, ``cid#3`` … when a Q/A export repeats an id (each row is its own conversation)."""
+        n = self.seen_ids[cid] = self.seen_ids.get(cid, 0) + 1
+        return cid if n == 1 else f"{cid}#{n}"
 
     def reject(self, line: int, reason: str, text: Any = "", conversation_id: str = "", key: str = "") -> None:
         self.rejects.append({"row_id": f"{self.source}:{line}{':' + key if key else ''}", "source": self.source,
@@ -79,7 +85,8 @@ def _sniff_binary(path: Path) -> None:
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if b"\x00" in head:
-        raise DataFormatError("binary file (NUL bytes), not text: export it as CSV, JSONL or plain text", file=str(path))
+        raise DataFormatError("binary file (NUL bytes), not text: export it as CSV, JSONL or plain text",
+                              file=str(path))
 
 
 def _iter_csv(path: Path) -> Iterator[tuple[int, dict | str]]:
@@ -125,7 +132,10 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict | str]]:
                 yield number, f"not UTF-8 at byte {exc.start}"
                 continue
             except json.JSONDecodeError as exc:
-                yield number, f"broken JSON: {exc.msg} at column {exc.colno}"
+                if exc.pos >= len(exc.doc.rstrip()):
+                    yield number, f"broken JSON: the line ends at column {exc.colno} before the object does (cut short?)"
+                else:
+                    yield number, f"broken JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}"
                 continue
             yield number, value if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
 
@@ -214,6 +224,10 @@ def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, ma
         for cid, rows in pending.items():
             _emit_thread(cid, rows, chosen, mapping, out)
     notes = []
+    repeated = sum(n - 1 for n in out.seen_ids.values())
+    if repeated:
+        notes.append(f"{repeated} rows repeat an earlier {chosen['conversation_id']!r}: each Q/A row is its own "
+                     "conversation, so the repeats are named ID#2, ID#3, …")
     if layout == "messages" and not chosen["conversation_id"]:
         notes.append("no conversation id column: every row is its own conversation")
     if layout == "messages" and not (chosen["turn"] or chosen["timestamp"]):
@@ -230,7 +244,7 @@ def _extras(record: Mapping[str, Any], text_columns: Iterable[str | None]) -> di
 
 def _emit_qa(line: int, record: dict, chosen: Mapping[str, str | None], out: _Collector) -> None:
     cid = _text(record.get(chosen["conversation_id"])) if chosen["conversation_id"] else None
-    cid = cid or f"{out.source}:{line}"
+    cid = out.unique_id(cid or f"{out.source}:{line}")
     extra = _extras(record, (chosen["question"], chosen["answer"]))
     question, answer = _text(record.get(chosen["question"])), _text(record.get(chosen["answer"]))
     if question is None and answer is None:

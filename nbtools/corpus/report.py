@@ -12,11 +12,10 @@ __all__ = ["cleaning_funnel", "cleaning_bars"]
 def cleaning_funnel(result: CleaningResult, *, title: str | None = None) -> go.Figure:
     """Funnel of rows left after each step, from everything read to the cleaned table."""
     report = result.report()
-    labels = ["records read" if s == "read" else s.replace("_", " ") for s in report.step]
-    values = [report["in"].iloc[0], *report["out"].iloc[1:]] if len(report) > 1 else list(report["in"])
-    labels = labels if len(report) > 1 else labels
-    fig = go.Figure(go.Funnel(y=["input", *labels[1:]] if len(report) > 1 else labels, x=values,
-                              textinfo="value+percent initial"))
+    # first bar: every record read (unreadable ones included); then the rows left after each step
+    labels = ["records read", *(s.replace("_", " ") for s in report.step.iloc[1:])]
+    values = [int(report["in"].iloc[0]), *(int(v) for v in report["out"].iloc[1:])]
+    fig = go.Figure(go.Funnel(y=labels, x=values, textinfo="value+percent initial"))
     fig.update_layout(title=title or f"Cleaning: {result.n_input:,} messages in, {len(result.cleaned):,} kept",
                       yaxis_title="after step", xaxis_title="rows (messages)")
     return fig

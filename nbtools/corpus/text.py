@@ -91,15 +91,22 @@ class NormalizeWhitespace(RowStep):
 
 @dataclass(frozen=True)
 class LengthFilter(RowStep):
-    """Drop empty, too-short and too-long messages (characters; per role when `roles` is set).
+    """Drop empty, too-short and too-long messages, in characters and (optionally) tokens.
 
     Defaults suit support corpora: empty anywhere is dropped; an agent reply under 12 characters ("ok", ".") says
-    nothing to learn from; anything over 4,000 characters is usually a pasted log.
+    nothing to learn from; anything over 4,000 characters is usually a pasted log. Token limits (`min_tokens`,
+    `max_tokens`) count with the tiktoken `encoding` (o200k_base: GPT-4o and later), offline.
+
+        >>> LengthFilter(max_tokens=3).clean("Where is my order, please?", {"role": "user"}).reason
+        'too long: 7 tokens > 3 (o200k_base)'
     """
 
     min_chars: int = 1
     max_chars: int = 4000
     min_chars_by_role: Mapping[str, int] = field(default_factory=lambda: {"assistant": 12})
+    min_tokens: int = 0
+    max_tokens: int | None = None
+    encoding: str = "o200k_base"
     name: ClassVar[str] = "length_filter"
 
     def clean(self, text: str, row: Mapping) -> Keep | Drop:
@@ -108,10 +115,23 @@ class LengthFilter(RowStep):
             return Drop("empty message")
         minimum = max(self.min_chars, self.min_chars_by_role.get(row.get("role"), 0))
         if len(stripped) < minimum:
-            return Drop(f"too short: {len(stripped)} characters < {minimum} for a {row.get('role')} message")
+            return Drop(f"too short: {len(stripped)} characters < {minimum} (minimum for {row.get('role')} messages)")
         if len(stripped) > self.max_chars:
             return Drop(f"too long: {len(stripped):,} characters > {self.max_chars:,}")
+        if self.min_tokens or self.max_tokens is not None:
+            tokens = _counter(self.encoding).count_text(stripped)
+            if tokens < self.min_tokens:
+                return Drop(f"too short: {tokens} tokens < {self.min_tokens} ({self.encoding})")
+            if self.max_tokens is not None and tokens > self.max_tokens:
+                return Drop(f"too long: {tokens:,} tokens > {self.max_tokens:,} ({self.encoding})")
         return Keep(text)
+
+
+@lru_cache(maxsize=4)
+def _counter(encoding: str):
+    from ..tokens import TokenCounter
+
+    return TokenCounter.for_encoding(encoding)
 
 
 @dataclass(frozen=True)
