@@ -20,6 +20,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Never let a developer's real key reach a test or a notebook run.
 for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
     os.environ.pop(_name, None)
+# ... nor a .env file in the clone choose a hosted backend for the notebooks: the environment wins over .env.
+os.environ["NBTOOLS_BACKEND"] = "local"
 
 # Doctests run over the package; the entry-point module would run the CLI on import.
 collect_ignore = ["nbtools/__main__.py"]
