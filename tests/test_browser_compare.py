@@ -1,0 +1,166 @@
+"""Notebook 05 in a real browser: JupyterLab on localhost, Debian's Chromium driven by Playwright.
+
+The test opens ``notebooks/05_compare_outputs.ipynb``, runs all cells from the Run menu, waits for the comparison
+widget, types a note and clicks "Left is better" in it, then checks that this very rating reached the ratings file
+(``build/workflow/ratings.jsonl``). A screenshot goes to ``test-artifacts/``. Nothing is installed here: Chromium
+and Playwright come from ``scripts/setup.sh --test`` (``playwright install`` cannot download browsers offline).
+
+Notebook 05 compares notebook 04's fine-tuned model: when this session's run log has no succeeded job from it, the
+fixture first runs notebooks 01-04 headless (nbclient), so the test passes alone and inside the full run.
+JupyterLab runs with its own settings directory (autosave off, news off), so the stored notebook keeps no outputs;
+the test checks the file is unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from nbtools.jobs import find_jobs
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "notebooks/05_compare_outputs.ipynb"
+RATINGS = ROOT / "build" / "workflow" / "ratings.jsonl"  # the notebook's RATINGS path, seen from the repository
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PREREQUISITES = ("01_clean_corpus", "02_build_jsonl", "03_estimate_cost", "04_launch_job")
+RUN_TIMEOUT_S = 1800  # notebook 05 asks 18 questions of a CPU model when nothing is cached yet
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                       "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+
+
+def _has_tuned_model() -> bool:
+    return bool(find_jobs(kind="local", status="succeeded", label="04_launch_job"))
+
+
+@pytest.fixture(scope="module")
+def prerequisites():
+    """Notebook 04's fine-tuned job in this session's home: found in the run log, or made by running 01-04."""
+    if not _has_tuned_model():
+        import nbformat
+        from nbclient import NotebookClient
+
+        for name in PREREQUISITES:
+            notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+            NotebookClient(notebook, timeout=1800, kernel_name="python3",
+                           resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    assert _has_tuned_model(), "notebooks 01-04 ran but the run log has no succeeded job from 04_launch_job"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/api/status", timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(prerequisites, tmp_path_factory):
+    """JupyterLab on a free localhost port, no token, its own settings (no autosave, no news); yields its URL."""
+    settings = tmp_path_factory.mktemp("lab-settings")
+    for name, values in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values), encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "jupyterlab.log"
+    port = _free_port()
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               "--IdentityProvider.token=", "--allow-root", f"--ServerApp.root_dir={ROOT}",
+               f"--LabApp.user_settings_dir={settings}",
+               f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('lab-workspaces')}"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=ROOT, env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        yield url
+    finally:
+        process.terminate()  # shuts its kernels down too
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(30)
+
+
+def _rating_with(note: str) -> dict | None:
+    if not RATINGS.exists():
+        return None
+    for text in RATINGS.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text) if text.strip() else {}
+        if line.get("notes") == note:
+            return line
+    return None
+
+
+@pytest.mark.timeout(3 * 3600)
+def test_a_click_in_the_browser_reaches_the_ratings_file(jupyterlab):
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "run scripts/setup.sh --test (installs chromium)"
+    stored = (ROOT / NOTEBOOK).read_bytes()
+    note = f"clicked in Chromium by the browser test {uuid.uuid4().hex[:8]}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        try:
+            page.goto(f"{jupyterlab}/lab/tree/{NOTEBOOK}", wait_until="domcontentloaded")
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
+            # Run menu -> Run All Cells
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            # the widget appears; the last cell prints its check once every cell before it has run
+            left = page.get_by_role("button", name="Left is better")
+            left.wait_for(timeout=RUN_TIMEOUT_S * 1000)
+            page.get_by_text("comparison complete:").wait_for(timeout=RUN_TIMEOUT_S * 1000)
+            left.scroll_into_view_if_needed()
+            progress_before = page.get_by_text("pairs rated").first.inner_text()
+            page.get_by_placeholder("Why? (optional, saved with the rating)").fill(note)
+            left.click()
+            deadline = time.monotonic() + 60
+            while _rating_with(note) is None and time.monotonic() < deadline:
+                time.sleep(0.25)
+            page.get_by_text("Saved: left").wait_for(timeout=30_000)
+            progress_after = page.get_by_text("pairs rated").first.inner_text()
+        finally:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(ARTIFACTS / "05_compare_outputs.png"), full_page=False)
+            browser.close()
+    rating = _rating_with(note)
+    assert rating is not None, f"the click did not reach {RATINGS}"
+    assert rating["choice"] == "left" and rating["blind"] is True
+    assert rating["shown_order"] == [rating["left_setup"], rating["right_setup"]]
+    assert progress_before != progress_after
+    assert (ROOT / NOTEBOOK).read_bytes() == stored, "JupyterLab saved outputs into the stored notebook"
