@@ -10,6 +10,7 @@ SmolLM2-135M trains in the worker process. Target: under 200 ms during training.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import statistics
 import sys
@@ -57,10 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per endpoint and phase")
     parser.add_argument("--examples", type=int, default=40, help="training examples of the background job")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--train-threads", type=int, default=None,
+                        help="torch threads of the training worker (default: the server's default)")
     args = parser.parse_args(argv)
 
     home = tempfile.mkdtemp(prefix="nbtools-bench-")
-    server = ensure_local_server(home=home)
+    extra = ("--train-threads", str(args.train_threads)) if args.train_threads else ()
+    server = ensure_local_server(home=home, extra_args=extra)
     try:
         with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {server.api_key}"},
                           timeout=60) as http:
@@ -96,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_local_server(home)
 
-    print("API latency in ms (server and client on one 2-core machine; the worker trains with 1 torch thread)")
+    threads = args.train_threads or "the default number of"
+    print(f"API latency in ms (server and client on one {os.cpu_count()}-core machine; the worker trains with "
+          f"{threads} torch threads)")
     print(f"{'request':<44} {'p50':>8} {'p95':>8} {'max':>8}")
     for label, samples in results.items():
         print(_row(label, samples))

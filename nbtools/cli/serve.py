@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-model", action="append", default=[], metavar="ID=PATH",
                         help="offer a Hugging Face causal LM directory as base model ID (repeatable)")
     parser.add_argument("--train-threads", type=int, default=None, metavar="N",
-                        help="torch threads of the training worker (default: all cores but one, so the API keeps one)")
+                        help="torch threads of the training worker (default: every core; the API stays responsive)")
     parser.add_argument("--quiet", action="store_true", help="log to the data directory only, not the console")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--detach", action="store_true", help="start in the background (or reuse a running server)")
