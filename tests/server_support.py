@@ -24,6 +24,22 @@ from nbtools.server.app import create_app
 from nbtools.server.config import ServerConfig
 from nbtools.server.engine.contract import Generated, GenerationParams, StreamDelta
 
+class Recorder:
+    """Event hooks for an SDK client's ``http_client``: every request sent, and the JSON of each chat completion."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+        self.responses: list[dict] = []
+
+    def on_request(self, request: Any) -> None:
+        self.requests.append(request)
+
+    def on_response(self, response: Any) -> None:
+        response.read()
+        if response.request.url.path.endswith("/chat/completions"):
+            self.responses.append(response.json())
+
+
 OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "openai-openapi" / "openapi.yaml"
 
 

@@ -16,27 +16,13 @@ import pytest
 
 from nbtools import load_tokenizer, read_system_prompts
 from nbtools.compare import FINE_TUNED, INSTRUCTED, BASE, comparison_summary, job_setups, run_comparison
-from server_support import shared_server, trained_job
+from server_support import Recorder, shared_server, trained_job
 
 pytestmark = pytest.mark.slow
 
 PROMPTS = ["Where is my order? It's been a week.", "Can I pause my subscription for a month?",
            "Do you ship to Canada?"]
 MAX_TOKENS = 24
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-        self.responses: list[dict] = []
-
-    def on_request(self, request: httpx2.Request) -> None:
-        self.requests.append(request)
-
-    def on_response(self, response: httpx2.Response) -> None:
-        response.read()
-        if response.request.url.path.endswith("/chat/completions"):
-            self.responses.append(response.json())
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from nbtools.compare import (
 )
 from nbtools.errors import BackendError, InputError
 from nbtools.server.config import ServerConfig
-from server_support import ScriptedChatEngine, assert_schema, thread_server
+from server_support import Recorder, ScriptedChatEngine, assert_schema, thread_server
 
 KEY = "nb-scripted-test-key-0000000000"
 HOSTED_KEY = "sk-proj-" + "FAKEcompareKEY" + "0" * 30 + "wxyz"  # built, so no key-shaped text is stored
@@ -44,21 +44,6 @@ def server(tmp_path_factory):
     config = ServerConfig(data_dir=tmp_path_factory.mktemp("server"), worker=False, api_key=KEY)
     with thread_server(config, engine=engine) as url:
         yield url, engine
-
-
-class Recorder:
-    """Counts the requests an SDK client sends and keeps each JSON response."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-        self.responses: list[dict] = []
-
-    def on_request(self, request: httpx2.Request) -> None:
-        self.requests.append(request)
-
-    def on_response(self, response: httpx2.Response) -> None:
-        response.read()
-        self.responses.append(response.json())
 
 
 @pytest.fixture
