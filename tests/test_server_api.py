@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import nbtools
+
 from nbtools.server.config import ServerConfig
 from server_support import ScriptedChatEngine, chat_lines, thread_server
 
@@ -374,13 +376,22 @@ def _scripted_moderation() -> types.ModuleType:
     return module
 
 
+@pytest.fixture
+def scripted_moderation(monkeypatch):
+    """The scripted module, wherever the route may find it: sys.modules and the package attribute that an earlier
+    import of the real module left on ``nbtools`` (``from ... import moderation`` reads that attribute first)."""
+    module = _scripted_moderation()
+    monkeypatch.setitem(sys.modules, "nbtools.moderation", module)
+    monkeypatch.setattr(nbtools, "moderation", module, raising=False)
+    return module
+
+
 @pytest.mark.parametrize(
     ("given", "flags"),
     [("you idiot", [True]), (["fine", "you idiot"], [False, True]),
      ([{"type": "text", "text": "fine"}, {"type": "text", "text": "idiot!"}], [False, True])],
 )
-def test_moderation_route_shapes_one_result_per_input(client, monkeypatch, given, flags):
-    monkeypatch.setitem(sys.modules, "nbtools.moderation", _scripted_moderation())
+def test_moderation_route_shapes_one_result_per_input(client, scripted_moderation, given, flags):
     result = client.moderations.create(input=given)
     assert result.model == "scripted-moderation-approx" and result.id.startswith("modr-")
     assert [r.flagged for r in result.results] == flags
@@ -389,8 +400,7 @@ def test_moderation_route_shapes_one_result_per_input(client, monkeypatch, given
     assert first["category_applied_input_types"]["violence"] == ["text"]
 
 
-def test_moderation_refuses_images(raw, monkeypatch):
-    monkeypatch.setitem(sys.modules, "nbtools.moderation", _scripted_moderation())
+def test_moderation_refuses_images(raw, scripted_moderation):
     response = raw.post("/moderations", json={"input": [{"type": "image_url", "image_url": {"url": "http://x"}}]})
     assert response.status_code == 400 and response.json()["error"]["param"] == "input[0]"
 
