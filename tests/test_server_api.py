@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nbtools
-
 from nbtools.server.config import ServerConfig
 from server_support import ScriptedChatEngine, chat_lines, thread_server
 
