@@ -162,14 +162,16 @@ def test_a_click_in_the_browser_reaches_the_ratings_file(jupyterlab):
             left.wait_for(timeout=RUN_TIMEOUT_S * 1000)
             page.get_by_text("comparison complete:").wait_for(timeout=RUN_TIMEOUT_S * 1000)
             left.scroll_into_view_if_needed()
-            progress_before = page.get_by_text("pairs rated").first.inner_text()
-            page.get_by_placeholder("Why? (optional, saved with the rating)").fill(note)
+            notes = page.get_by_placeholder("Why? (optional, saved with the rating)")
+            notes.fill(note)
             left.click()
             deadline = time.monotonic() + 60
             while _rating_with(note) is None and time.monotonic() < deadline:
                 time.sleep(0.25)
+            # the kernel cleared the notes box once it had saved the rating: the widget round trip is complete
+            page.wait_for_function("(box) => box.value === ''", arg=notes.element_handle(), timeout=30_000)
             page.get_by_text("Saved: left").wait_for(timeout=30_000)
-            progress_after = page.get_by_text("pairs rated").first.inner_text()
+            progress = page.get_by_text("pairs rated").first.inner_text()
         finally:
             with contextlib.suppress(Exception):
                 page.screenshot(path=str(ARTIFACTS / "05_compare_outputs.png"), full_page=False)
@@ -178,5 +180,6 @@ def test_a_click_in_the_browser_reaches_the_ratings_file(jupyterlab):
     assert rating is not None, f"the click did not reach {RATINGS}"
     assert rating["choice"] == "left" and rating["blind"] is True
     assert rating["shown_order"] == [rating["left_setup"], rating["right_setup"]]
-    assert progress_before != progress_after
+    counted = re.match(r"(\d+) of (\d+) pairs rated", progress)
+    assert counted and 1 <= int(counted[1]) <= int(counted[2]), progress
     assert (ROOT / NOTEBOOK).read_bytes() == stored, "JupyterLab saved outputs into the stored notebook"

@@ -105,6 +105,19 @@ def test_a_reopened_widget_continues_where_rating_stopped(pairings, tmp_path):
     assert again.current == pairings[2] and again.progress.value == f"2 of {len(pairings)} pairs rated"
 
 
+def test_once_every_pair_is_rated_the_buttons_walk_a_second_pass(pairings, tmp_path):
+    path = tmp_path / "ratings.jsonl"
+    for _ in pairings:
+        compare_widget(pairings, path).tie_button.click()
+    again = compare_widget(pairings, path)
+    assert again.progress.value.endswith("all done") and again.current == pairings[0]
+    again.left_button.click()
+    again.right_button.click()
+    assert again.current == pairings[2 % len(pairings)]
+    newest = {r.pair_id: r.choice for r in read_ratings(path, pairings=pairings)}
+    assert [newest[p.pair_id] for p in pairings[:3]] == ["left", "right", "tie"]
+
+
 def test_an_error_while_saving_is_shown_in_the_widget(pairings, tmp_path):
     blocked = tmp_path / "ratings.jsonl"
     blocked.mkdir()  # a folder where the file should be: the write fails

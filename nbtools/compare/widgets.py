@@ -133,12 +133,14 @@ class CompareWidget(w.VBox):
             self._show()
 
     def _next_unrated(self) -> int:
+        """The next unrated pairing after the one on screen; once all are rated, simply the next one (a second
+        pass re-rates pairs in order, the newest rating of a pair counting)."""
         n = len(self.pairings)
         for step in range(1, n + 1):
             candidate = (self._index + step) % n
             if self.pairings[candidate].pair_id not in self.rated:
                 return candidate
-        return self._index
+        return (self._index + 1) % n
 
     @_shows_errors
     def rate(self, choice: str, *, notes: str | None = None) -> Rating:
