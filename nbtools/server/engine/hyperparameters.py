@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from ...cost.epochs import default_epochs
 from ...errors import InputError
 from .contract import Hyperparameters, Method
 
@@ -34,10 +35,6 @@ __all__ = ["resolve_hyperparameters", "auto_epochs", "learning_rate", "BASE_LEAR
 
 BASE_LEARNING_RATE: dict[str, float] = {"supervised": 5e-4, "dpo": 5e-5}
 
-_TARGET_EPOCHS = 3
-_MIN_EXAMPLE_PASSES = 100
-_MAX_EXAMPLE_PASSES = 25_000
-_MIN_AUTO_EPOCHS, _MAX_AUTO_EPOCHS = 1, 25
 _AUTO_BATCH_SIZE = 4
 _AUTO_BETA = 0.1
 _FIELDS = {"supervised": ("n_epochs", "batch_size", "learning_rate_multiplier"),
@@ -45,17 +42,13 @@ _FIELDS = {"supervised": ("n_epochs", "batch_size", "learning_rate_multiplier"),
 
 
 def auto_epochs(n_examples: int) -> int:
-    """The cookbook's default number of epochs for a file of `n_examples` examples.
+    """The cookbook's default number of epochs for a file of `n_examples` examples (the same rule the cost
+    estimates use: :func:`nbtools.cost.epochs.default_epochs`).
 
     >>> [auto_epochs(n) for n in (10, 30, 34, 100, 8_000, 20_000)]
     [10, 3, 3, 3, 3, 1]
     """
-    epochs = _TARGET_EPOCHS
-    if n_examples * epochs < _MIN_EXAMPLE_PASSES:
-        epochs = min(_MAX_AUTO_EPOCHS, _MIN_EXAMPLE_PASSES // n_examples)
-    elif n_examples * epochs > _MAX_EXAMPLE_PASSES:
-        epochs = max(_MIN_AUTO_EPOCHS, _MAX_EXAMPLE_PASSES // n_examples)
-    return epochs
+    return default_epochs(n_examples)
 
 
 def learning_rate(method: Method, multiplier: float) -> float:
