@@ -45,7 +45,7 @@ class JobWatcher(w.VBox):
         self.result: WatchResult | None = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._last_draw = 0.0
+        self._last_draw: float | None = None  # monotonic time of the last chart; None until the first
         self.title = w.HTML(f"<b>Fine-tuning job</b> <code>{html.escape(job_id)}</code>")
         self.bar = w.IntProgress(value=0, min=0, max=1, description="steps", bar_style="info")
         self.status = w.Label("waiting for the first poll…")
@@ -72,7 +72,7 @@ class JobWatcher(w.VBox):
         recent = events_frame(events[-_EVENT_ROWS:])[["time", "level", "message"]]
         self.events.value = "<b>Latest events</b>" + _table(recent)
         now = time.monotonic()
-        if state.terminal or now - self._last_draw >= self.redraw_seconds:
+        if state.terminal or self._last_draw is None or now - self._last_draw >= self.redraw_seconds:
             self._last_draw = now
             self.draw_chart(events, state)
 
