@@ -115,21 +115,40 @@ def jupyterlab(prerequisites, tmp_path_factory):
             process.wait(30)
 
 
+def _accept_kernel_dialog(page) -> bool:
+    """Accept JupyterLab's "Select Kernel" dialog (its default is the notebook's Python 3 kernel) if it is open.
+
+    JupyterLab opens it when a run is asked for while the session has no kernel yet; it is modal and blocks every
+    click until answered (seen once in a full CI run on a freshly booted machine). True if there was one."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if not dialog.count():
+        return False
+    dialog.locator(".jp-mod-accept").first.click()
+    dialog.wait_for(state="detached", timeout=30_000)
+    return True
+
+
 def _run_all_cells(page) -> None:
-    """Run menu -> Run All Cells, again until a cell shows it runs: the kernel indicator says idle a moment before
-    the kernel takes requests, and a run asked for in that moment is dropped silently (seen with JupyterLab 4.5)."""
+    """Run menu -> Run All Cells, once the status bar shows a kernel, again until a cell shows it runs: the kernel
+    indicator says idle a moment before the kernel takes requests, and a run asked for in that moment is dropped
+    silently (seen with JupyterLab 4.5) or makes JupyterLab ask which kernel to start (answered with the default)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    page.get_by_text(re.compile(r"^Python 3 \(ipykernel\) \| Idle$")).first.wait_for(timeout=120_000)
     started = page.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
     for _ in range(6):
+        _accept_kernel_dialog(page)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        try:
-            started.wait_for(timeout=15_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    raise AssertionError("Run All Cells did not start any cell in 90 s")
+        for _answered in range(3):
+            try:
+                started.wait_for(timeout=15_000)
+                return
+            except PlaywrightTimeout:
+                if not _accept_kernel_dialog(page):  # a dialog held the run back: wait again once answered
+                    break
+        page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells did not start any cell in 6 tries")
 
 
 def _rating_with(note: str) -> dict | None:
