@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from export_strategies import dpo_example, sft_example
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nbtools.dataset.jsonl import read_jsonl, write_jsonl
@@ -120,6 +120,7 @@ def test_mixed_kinds_and_wrong_suffix_are_refused(tmp_path):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(sft_example(), min_size=1, max_size=4) | st.lists(dpo_example(), min_size=1, max_size=4))
+@example([{"messages": [{"role": "user", "content": "\r"}], "metadata": {}}])  # a lone CR once split the CSV row
 def test_random_examples_round_trip_through_csv_parquet_and_jsonl(examples):
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -55,15 +55,16 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..corpus import CleaningPipeline, read_corpora
+    from ..csvfiles import write_csv
 
     read = read_corpora(args.inputs)
     result = CleaningPipeline(_steps(args)).run(read)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result.cleaned.to_csv(out / "cleaned_messages.csv", index=False)
+    write_csv(result.cleaned, out / "cleaned_messages.csv")
     result.cleaned.to_parquet(out / "cleaned_messages.parquet", index=False)
     result.save_rejects(out / "rejects.csv")
-    result.ledger.to_csv(out / "ledger.csv", index=False)
+    write_csv(result.ledger, out / "ledger.csv")
     summary = {**result.summary(), "detected": [d.describe() for d in read.detected], "out": str(out)}
     result.save_report(out / "cleaning_report.json", detected=summary["detected"])
     if args.json:

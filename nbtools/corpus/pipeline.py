@@ -21,6 +21,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..csvfiles import write_csv
 from ..errors import NbtoolsError
 from .boilerplate import StripBoilerplate
 from .dedup import ExactDuplicates, NearDuplicates, RepeatedMessages
@@ -86,7 +87,7 @@ class CleaningResult:
         if path.suffix == ".jsonl":
             self.rejects.to_json(path, orient="records", lines=True, force_ascii=False)
         else:
-            self.rejects.to_csv(path, index=False)
+            write_csv(self.rejects, path)
         return path
 
     def save_report(self, path: str | os.PathLike[str], **extra) -> Path:

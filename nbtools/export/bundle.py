@@ -33,6 +33,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..csvfiles import write_csv
 from ..dataset.jsonl import read_jsonl, write_jsonl
 from ..errors import ConfigError, DataFormatError, InputError
 from ..tokens import ExampleTokens, TokenCounter
@@ -445,7 +446,7 @@ def export_dataset(
     manifest["format_losses"] = {"total": len(losses), "summary": loss_summary(loss_records), "file": None}
     if losses:
         path = out / "llamafactory" / "conversion_losses.csv"
-        pd.DataFrame(loss_records).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(pd.DataFrame(loss_records), path)
         entries.append((path, {"format": "losses", "rows": len(losses)}))
         manifest["format_losses"]["file"] = "llamafactory/conversion_losses.csv"
     manifest["tables"] = any(f in formats for f in ("csv", "parquet"))
@@ -464,7 +465,7 @@ def _write_side_table(source: pd.DataFrame | Path, folder: Path, stem: str,
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(source, pd.DataFrame):
         path, rows = folder / f"{stem}.csv", len(source)
-        source.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(source, path)
     else:
         path = folder / f"{stem}{source.suffix}"
         shutil.copyfile(source, path)

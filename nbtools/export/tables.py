@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..csvfiles import write_csv
 from ..errors import DataFormatError, InputError
 from ..tokens import ExampleTokens
 from .records import DPO, SFT, example_kind, summary_texts
@@ -129,7 +130,7 @@ def write_table(examples: Sequence[Mapping[str, Any]], path: str | os.PathLike[s
     frame = examples_frame(examples, tokens=tokens)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".csv":
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(frame, path)
     else:
         frame.to_parquet(path, index=False)
     return len(frame)
