@@ -40,7 +40,8 @@ class Recorder:
             self.responses.append(response.json())
 
 
-OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "openai-openapi" / "openapi.yaml"
+# The vendored copy of OpenAI's specification (spec/openai-openapi/README.md says where it came from).
+OPENAPI = Path(__file__).resolve().parents[1] / "spec" / "openai-openapi" / "openapi.yaml"
 
 
 class ScriptedChatEngine:

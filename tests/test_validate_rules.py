@@ -10,7 +10,8 @@ import pytest
 
 from nbtools.validate import check_example, validate_records
 
-OPENAPI = Path(__file__).resolve().parents[1].parent / "shared" / "openai-openapi" / "openapi.yaml"
+# The vendored copy of OpenAI's specification (spec/openai-openapi/README.md says where it came from).
+OPENAPI = Path(__file__).resolve().parents[1] / "spec" / "openai-openapi" / "openapi.yaml"
 
 MARV = "Marv is a factual chatbot that is also sarcastic."
 WEATHER_TOOL = {
