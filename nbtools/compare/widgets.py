@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import html
 import os
-from functools import wraps
 from typing import Any, Callable, Sequence
 
 import ipywidgets as w
 
-from ..errors import InputError, NbtoolsError
+from ..errors import InputError
+from ..widget_errors import shows_errors
 from .ratings import Pairing, Rating, read_ratings, record_rating
 
 __all__ = ["CompareWidget", "compare_widget"]
@@ -28,26 +28,6 @@ RateFunction = Callable[[Pairing, str, str, bool], Rating]  # (pairing, choice, 
 _BOX = ("white-space: pre-wrap; border: 1px solid #ccc; border-radius: 4px; padding: 8px; min-height: 120px; "
         "font-size: 13px; line-height: 1.4")
 _PROMPT_CHARS = 70
-
-
-def _error_text(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, NbtoolsError) else f"{type(exc).__name__}: {exc}"
-
-
-def _shows_errors(method: Callable) -> Callable:
-    """Run a callback; on an exception show it in the widget's error line and keep it in ``errors``."""
-
-    @wraps(method)
-    def run(self, *args: Any, **kwargs: Any) -> Any:
-        self.error.value = ""
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:  # a widget callback has nobody above it to report to
-            self.errors.append(exc)
-            self.error.value = f'<span style="color:#b00020">⚠ {html.escape(_error_text(exc), quote=False)}</span>'
-            return None
-
-    return run
 
 
 class CompareWidget(w.VBox):
@@ -142,7 +122,7 @@ class CompareWidget(w.VBox):
                 return candidate
         return (self._index + 1) % n
 
-    @_shows_errors
+    @shows_errors
     def rate(self, choice: str, *, notes: str | None = None) -> Rating:
         """Record `choice` (left, right or tie) about the pairing on screen, with the notes box's text (or `notes`),
         then move on to the next unrated pairing. This is what the three buttons call."""

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
-from ..errors import NbtoolsError
+from ..widget_errors import ERROR_COLOR, error_html
 from .launch import launch_job
 from .preflight import Preflight, preflight
 from .runlog import JobRecord
@@ -23,7 +23,7 @@ from .spec import JobSpec
 
 __all__ = ["LaunchPanel", "launch_panel"]
 
-_COLORS = {"ok": "#1b7a1b", "warning": "#9a6700", "error": "#b00020"}
+_COLORS = {"ok": "#1b7a1b", "warning": "#9a6700", "error": ERROR_COLOR}
 
 
 class LaunchPanel(w.VBox):
@@ -57,7 +57,7 @@ class LaunchPanel(w.VBox):
         if waiting:
             self.message.value = "The cost estimate is over the threshold: confirm it to launch."
         elif not self.check.ok:
-            self.message.value = ('<span style="color:#b00020">Fix the problems above, then run the pre-flight '
+            self.message.value = (f'<span style="color:{ERROR_COLOR}">Fix the problems above, then run the pre-flight '
                                   "again.</span>")
 
     def _on_confirm(self, _button: Any = None) -> None:
@@ -70,8 +70,7 @@ class LaunchPanel(w.VBox):
         try:
             self.record = self._launch(self.check)
         except Exception as exc:  # shown to the person who clicked; the library raised a clear message
-            kind = "" if isinstance(exc, NbtoolsError) else f"{type(exc).__name__}: "
-            self.message.value = f'<span style="color:#b00020">{html.escape(kind + str(exc))}</span>'
+            self.message.value = error_html(exc)
             self.render()
             return
         self.message.value = (f"Launched <code>{html.escape(self.record.job_id)}</code> on the "

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
-from ..errors import NbtoolsError
+from ..widget_errors import error_html
 from .events import Progress, events_frame, metrics_figure, metrics_frame
 from .watch import WatchResult, cancel_job, watch_job
 
@@ -88,8 +88,7 @@ class JobWatcher(w.VBox):
 
     def show_error(self, exc: BaseException) -> None:
         """Show an error from a called function in the widget."""
-        kind = "" if isinstance(exc, NbtoolsError) else f"{type(exc).__name__}: "
-        self.message.value = f'<span style="color:#b00020">{html.escape(kind + str(exc))}</span>'
+        self.message.value = error_html(exc)
 
     def finish(self, result: WatchResult) -> None:
         """Show the final state and the checkpoints."""

@@ -12,14 +12,14 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
-from functools import partial, wraps
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import NbtoolsError
+from ..widget_errors import error_html, shows_errors
 from .chat import chat_messages, model_ids, stream_reply
 from .checks import Embedder, VoiceCheck, check_answer
 from .profile import VoiceProfile, list_versions, load_profile, save_profile
@@ -41,25 +41,6 @@ class StudioActions:
     save: Callable[[VoiceProfile], VoiceProfile]
     load: Callable[[str, int | None], VoiceProfile]  # (name, version or None for the newest)
     versions: Callable[[str], list[int]]
-
-
-def _error_text(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, NbtoolsError) else f"{type(exc).__name__}: {exc}"
-
-
-def _shows_errors(method: Callable) -> Callable:
-    """Run a callback; on an exception, show it in the widget's error line and keep it in ``errors``."""
-
-    @wraps(method)
-    def run(self, *args: Any) -> None:
-        self.error.value = ""
-        try:
-            method(self, *args)
-        except Exception as exc:  # a widget callback has nobody above it to report to
-            self.errors.append(exc)
-            self.error.value = f'<span style="color:#b00020">⚠ {html.escape(_error_text(exc), quote=False)}</span>'
-
-    return run
 
 
 def _table_html(frame: pd.DataFrame) -> str:
@@ -123,7 +104,7 @@ class VoiceStudio:
         if self.profile.version in numbers:
             self.versions.value = self.profile.version
 
-    @_shows_errors
+    @shows_errors
     def run(self) -> None:
         """Stream the prompt's answer from every chosen model under both instruction variants, then check each."""
         prompt = self.prompt.value.strip()
@@ -164,7 +145,7 @@ class VoiceStudio:
                 for (v, m), c in self.checks.items()]
         return pd.DataFrame(rows)
 
-    @_shows_errors
+    @shows_errors
     def save(self) -> None:
         """Save the profile with the kept variant's instructions (a new version when anything changed)."""
         kept = self.instructions[self.keep.value].value
@@ -174,7 +155,7 @@ class VoiceStudio:
         self._refresh_versions()
         self.status.value = f"saved {html.escape(saved.name)} as version {saved.version}"
 
-    @_shows_errors
+    @shows_errors
     def load(self) -> None:
         """Load the version chosen in the dropdown (the newest when none) into variant A."""
         loaded = self.actions.load(self.name.value.strip(), self.versions.value)
@@ -266,9 +247,9 @@ class ReviewWidget:
             self.checks_view.value = _table_html(checks_table(self.check(text)))
         except Exception as exc:  # shown, like every callback error
             self.errors.append(exc)
-            self.error.value = f'<span style="color:#b00020">⚠ {html.escape(_error_text(exc), quote=False)}</span>'
+            self.error.value = error_html(exc)
 
-    @_shows_errors
+    @shows_errors
     def _decide(self, decision: str) -> None:
         if self.current is None:
             raise ValueError("nothing left to review")
@@ -279,7 +260,7 @@ class ReviewWidget:
         self.decisions[made.proposal_id] = made
         self._show(self._next_pending(self.current))
 
-    @_shows_errors
+    @shows_errors
     def skip(self) -> None:
         """Move to the next pending proposal without deciding this one."""
         self._show(self._next_pending(self.current))
