@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from functools import lru_cache
@@ -24,11 +25,13 @@ import pytest
 from profanity_check import predict_prob
 from rapidfuzz import fuzz, process
 
+from nbtools.errors import InputError
 from nbtools.tokens import TokenCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 SCRIPT = ROOT / "scripts" / "make_samples.py"
+SOURCE = ROOT / "scripts" / "samples"
 GENERATED = ["support_tickets.csv", "chat_logs.jsonl", "faq.txt", "reply_reviews.csv", "order_lookups.csv"]
 HAND_WRITTEN = ["README.md", "brand_style_guide.md", "custom_instructions.md"]
 SIGN_OFF = "Stay grounded! ☕"
@@ -139,6 +142,41 @@ def test_every_sample_file_is_documented_in_the_readme():
     assert present == sorted(GENERATED + HAND_WRITTEN)
     for name in GENERATED + HAND_WRITTEN[1:]:
         assert f"`{name}`" in readme(), name
+
+
+# A broken copy of the source folder: (file, text replaced, replacement, line and field the error must name).
+BROKEN_SOURCES = [
+    ("tickets.yaml", "  answer: Starter is one 340 g bag", "  anser: Starter is one 340 g bag", "line 6", "answer"),
+    ("chats.yaml", "  - customer: do you ship to canada", "  - client: do you ship to canada", "line 22", "turns"),
+    ("brand.yaml", "seed: 20261125", "seed: twenty", "line 3", "seed"),
+    ("order_lookups.yaml", "  order_id: BC-10234", "  order: BC-10234", "line 3", "order_id"),
+    ("faq.yaml", "- question: What subscription", "- q: What subscription", "line 2", "question"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, line, field", BROKEN_SOURCES)
+def test_a_broken_source_file_is_refused_with_file_line_and_field(tmp_path, name, old, new, line, field):
+    source = tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    text = (source / name).read_text(encoding="utf-8")
+    assert old in text, f"{name} no longer holds {old!r}: update the table"
+    (source / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        generator().generate(tmp_path / "out", source)
+    message = str(caught.value)
+    assert name in message and f"{line}," in message and f"field {field}" in message, message
+    assert not (tmp_path / "out").exists()  # checked before anything is written
+
+
+def test_an_edited_source_copy_makes_its_own_sample_set(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    brand = (source / "brand.yaml").read_text(encoding="utf-8")
+    (source / "brand.yaml").write_text(brand.replace("Stay grounded! ☕", "Keep brewing!"), encoding="utf-8")
+    generator().generate(tmp_path / "out", source)
+    lookups = pd.read_csv(tmp_path / "out" / "order_lookups.csv", dtype=str, keep_default_na=False)
+    assert lookups.final_answer.str.endswith("\n\nKeep brewing!").all()
+    assert (tmp_path / "out" / "faq.txt").read_bytes() == (SAMPLES / "faq.txt").read_bytes()
 
 
 # ------------------------------------------------------------------------------------------------ parsing
@@ -363,7 +401,7 @@ def body_of(reply: str) -> str:
 
 
 def test_there_are_enough_in_voice_replies_and_distinct_questions():
-    qas = generator().parse_qa(generator().TICKET_QA)
+    qas = generator().load_source(generator().SOURCE).qas
     assert len({qa.question.casefold() for qa in qas}) == len(qas) >= 140
     assert len({qa.answer for qa in qas}) == len(qas)
     assert len(in_voice_replies()) >= 300
