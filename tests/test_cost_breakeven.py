@@ -7,7 +7,7 @@ import math
 import pytest
 
 from nbtools.errors import InputError
-from nbtools.voice.breakeven import (
+from nbtools.cost import (
     OptionCost,
     break_even_monthly_volume,
     cost_per_1000_by_volume,
@@ -97,3 +97,17 @@ def test_options_from_the_cost_comparison_agree_with_its_break_even(turns):
     found = break_even_monthly_volume(instructed, tuned, months=12)
     requests = found.monthly_volume * 12 * turns  # conversations over the horizon, times turns each
     assert requests == pytest.approx(comparison.break_even_requests, abs=turns + 1)
+
+
+@pytest.mark.parametrize(
+    "extra, saving, expected",
+    [(6.0, 0.0003, 20_000.0), (0.0, 0.0003, 0.0), (-1.0, 0.0, 0.0), (6.0, 0.0, None), (6.0, -0.0001, None),
+     (0.0, -0.0001, None)],
+)
+def test_payback_count_is_the_one_break_even_formula(extra, saving, expected):
+    from nbtools.cost import payback_count
+
+    found = payback_count(extra, saving)
+    assert found == (pytest.approx(expected) if expected else expected)
+    if found:  # after that many uses the savings equal what was paid once
+        assert found * saving == pytest.approx(extra)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from nbtools.cost import compare_inference, fine_tuning_status, price_for, token_stats
-from nbtools.cost.charts import break_even_figure, token_histogram
+from nbtools.cost import compare_inference, fine_tuning_status, price_for
+from nbtools.cost.charts import break_even_figure
 from nbtools.tokens import get_encoding
 
 LONG = "You are Brewtiful Coffee's support assistant. " * 40
@@ -56,18 +56,11 @@ def test_free_training_breaks_even_at_once_and_turns_multiply_cost():
     assert c2.instructed.cost_per_1k_conversations == pytest.approx(3 * 1000 * c2.instructed.cost_per_request)
 
 
-def test_charts_are_titled_and_labelled():
-    fig = token_histogram([10, 20, 30, 500], limit=400)
-    assert fig.layout.title.text and fig.layout.xaxis.title.text == "tokens per example"
+def test_break_even_chart_is_titled_and_labelled():
     c = compare_inference(model="gpt-4o-mini", long_prompt=LONG, short_prompt=SHORT, user_messages=USERS,
                           output_tokens=60, training_cost_usd=1.0)
     fig = break_even_figure(c)
     assert "US dollars" in fig.layout.yaxis.title.text and any(t.name == "break-even" for t in fig.data)
-
-
-def test_token_stats():
-    s = token_stats([5, 1, 9, 3], limit=4)
-    assert (s.n, s.total, s.min, s.max, s.median, s.over_limit) == (4, 18, 1, 9, 4.0, 2)
 
 
 def test_on_examples_uses_first_user_and_last_reply():

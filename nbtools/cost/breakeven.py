@@ -4,8 +4,9 @@ fine-tune's one-off training cost is paid back.
 An option costs a fixed amount once (training; 0 for custom instructions) plus a price per conversation (prompt and
 reply tokens at the model's prices). Over a horizon of `months` at a monthly volume V, its cost per 1,000
 conversations is ``1000 × (per_conversation + fixed / (V × months))``: the fixed cost is spread over every
-conversation of the horizon. The per-conversation figures come from :mod:`nbtools.cost` (measured token counts
-times the price table); this module only spreads and compares them.
+conversation of the horizon. The per-conversation figures come from :mod:`.inference` (measured token counts
+times the price table); this module only spreads and compares them, and :func:`payback_count` is the one
+break-even formula (:attr:`.InferenceComparison.break_even_requests` uses it too). The chart is in :mod:`.charts`.
 
     >>> instructions = OptionCost("base + long instructions", per_conversation=0.0004)
     >>> fine_tune = OptionCost("fine-tuned + short prompt", per_conversation=0.0001, fixed=6.0)
@@ -21,19 +22,18 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from ..errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..cost import InferenceComparison
+    from .inference import InferenceComparison
 
 __all__ = [
     "OptionCost",
     "BreakEven",
     "cost_per_1000_by_volume",
     "break_even_monthly_volume",
-    "volume_cost_chart",
+    "payback_count",
     "volume_range",
     "options_from_comparison",
 ]
@@ -102,43 +102,30 @@ def cost_per_1000_by_volume(
     return pd.DataFrame(rows, columns=["monthly_volume", "option", "cost_per_1000", "total_cost"])
 
 
+def payback_count(extra: float, saving: float) -> float | None:
+    """How many uses pay back `extra` dollars paid once when each use saves `saving` dollars: 0 when nothing needs
+    paying back, None when it never is.
+
+    >>> payback_count(6.0, 0.0003), payback_count(0.0, 0.0003), payback_count(6.0, -0.0001)
+    (20000.0, 0.0, None)
+    """
+    if extra <= 0 and saving >= 0:
+        return 0.0
+    if saving <= 0:
+        return None
+    return extra / saving
+
+
 def break_even_monthly_volume(first: OptionCost, second: OptionCost, *, months: int = 12) -> BreakEven:
     """From which monthly volume `second` costs less than `first` over `months` (honest about "never")."""
     if months < 1:
         raise InputError("the horizon must be at least one month", field="months", value=months)
     saving = first.per_conversation - second.per_conversation  # per conversation, by choosing `second`
-    extra = second.fixed - first.fixed  # paid once, by choosing `second`
-    if extra <= 0 and saving >= 0:
+    conversations = payback_count(second.fixed - first.fixed, saving)
+    if conversations == 0:
         return BreakEven(0.0, f"{second.label} is never more expensive")
-    if saving <= 0:
+    if conversations is None:
         return BreakEven(None, f"{second.label} never breaks even: it costs as much or more per conversation "
                                f"(${second.per_conversation:.6f} vs ${first.per_conversation:.6f})")
-    volume = extra / (saving * months)
+    volume = conversations / months
     return BreakEven(round(volume, 2), f"{second.label} is cheaper from {volume:,.0f} conversations a month")
-
-
-def volume_cost_chart(
-    table: pd.DataFrame, *, break_even: BreakEven | None = None, months: int = 12, title: str | None = None
-) -> go.Figure:
-    """Cost per 1,000 conversations vs monthly volume (log axis), one line per option, the break-even marked."""
-    needed = {"monthly_volume", "option", "cost_per_1000"}
-    if not needed <= set(table.columns):
-        raise InputError(f"not a cost_per_1000_by_volume table: missing {sorted(needed - set(table.columns))}")
-    fig = go.Figure()
-    for option, rows in table.groupby("option", sort=False):
-        fig.add_scatter(x=rows["monthly_volume"], y=rows["cost_per_1000"], mode="lines", name=str(option),
-                        hovertemplate="%{x:,.0f} a month: $%{y:.4f} per 1,000<extra>" + str(option) + "</extra>")
-    if break_even is not None and break_even.monthly_volume:
-        # Shapes take data units but annotations on a log axis take log10 units (plotly.py issue #2580).
-        fig.add_vline(x=break_even.monthly_volume, line_dash="dash", line_color="grey")
-        fig.add_annotation(x=math.log10(break_even.monthly_volume), xref="x", y=1.0, yref="paper",
-                           yanchor="bottom", showarrow=False,
-                           text=f"break-even ≈ {break_even.monthly_volume:,.0f} a month")
-    fig.update_layout(
-        title=title or f"Cost per 1,000 conversations over {months} months",
-        xaxis_title="conversations per month (log scale)",
-        yaxis_title="cost per 1,000 conversations (USD)",
-        xaxis_type="log",
-        legend_title="option",
-    )
-    return fig

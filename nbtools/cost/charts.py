@@ -1,7 +1,9 @@
-"""Plotly figures for token counts and costs. Functions return figures; they never show them."""
+"""Plotly figures of costs: training cost by model, cumulative cost to break-even, cost per 1,000 conversations by
+monthly volume. Functions return figures; they never show them (the token histogram is in :mod:`nbtools.tokens`)."""
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -9,24 +11,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from ..errors import InputError
+from .breakeven import BreakEven
 from .inference import InferenceComparison
 
-__all__ = ["token_histogram", "training_cost_bar", "break_even_figure"]
-
-
-def token_histogram(counts: Sequence[int], *, limit: int | None = None, title: str | None = None) -> go.Figure:
-    """Histogram of billed tokens per example, with the model's per-example limit marked when given."""
-    a = np.asarray(counts)
-    fig = px.histogram(x=a, nbins=min(60, max(10, a.size // 5)))
-    fig.update_layout(
-        title=title or f"Billed tokens per training example (n={a.size})",
-        xaxis_title="tokens per example",
-        yaxis_title="examples",
-        bargap=0.05,
-    )
-    if limit is not None and a.size and limit <= a.max() * 1.5:
-        fig.add_vline(x=limit, line_dash="dash", line_color="red", annotation_text=f"limit {limit:,}")
-    return fig
+__all__ = ["training_cost_bar", "break_even_figure", "volume_cost_chart"]
 
 
 def training_cost_bar(estimates: pd.DataFrame, *, title: str = "Training cost by model") -> go.Figure:
@@ -55,4 +44,31 @@ def break_even_figure(
         fig.add_trace(go.Scatter(x=[be], y=[cost], mode="markers+text", name="break-even",
                                  text=[f"break-even at {be:,} requests"], textposition="top left",
                                  marker={"size": 10, "color": "black"}))
+    return fig
+
+
+def volume_cost_chart(
+    table: pd.DataFrame, *, break_even: BreakEven | None = None, months: int = 12, title: str | None = None
+) -> go.Figure:
+    """Cost per 1,000 conversations vs monthly volume (log axis), one line per option, the break-even marked."""
+    needed = {"monthly_volume", "option", "cost_per_1000"}
+    if not needed <= set(table.columns):
+        raise InputError(f"not a cost_per_1000_by_volume table: missing {sorted(needed - set(table.columns))}")
+    fig = go.Figure()
+    for option, rows in table.groupby("option", sort=False):
+        fig.add_scatter(x=rows["monthly_volume"], y=rows["cost_per_1000"], mode="lines", name=str(option),
+                        hovertemplate="%{x:,.0f} a month: $%{y:.4f} per 1,000<extra>" + str(option) + "</extra>")
+    if break_even is not None and break_even.monthly_volume:
+        # Shapes take data units but annotations on a log axis take log10 units (plotly.py issue #2580).
+        fig.add_vline(x=break_even.monthly_volume, line_dash="dash", line_color="grey")
+        fig.add_annotation(x=math.log10(break_even.monthly_volume), xref="x", y=1.0, yref="paper",
+                           yanchor="bottom", showarrow=False,
+                           text=f"break-even ≈ {break_even.monthly_volume:,.0f} a month")
+    fig.update_layout(
+        title=title or f"Cost per 1,000 conversations over {months} months",
+        xaxis_title="conversations per month (log scale)",
+        yaxis_title="cost per 1,000 conversations (USD)",
+        xaxis_type="log",
+        legend_title="option",
+    )
     return fig

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..tokens import TokenCounter
+from .breakeven import payback_count
 from .prices import price_for
 
 __all__ = [
@@ -76,12 +77,10 @@ class InferenceComparison:
 
     @property
     def break_even_requests(self) -> int | None:
-        """Requests after which the training cost is paid back; 0 if training is free; None if never."""
-        if self.training_cost_usd <= 0:
-            return 0
-        if self.saving_per_request <= 0:
-            return None
-        return math.ceil(self.training_cost_usd / self.saving_per_request)
+        """Requests after which the training cost is paid back; 0 if there is nothing to pay back; None if never
+        (the fine-tune costs as much or more per request)."""
+        requests = payback_count(self.training_cost_usd, self.saving_per_request)
+        return None if requests is None else math.ceil(requests)
 
     def cumulative_costs(self, requests: Sequence[int]) -> pd.DataFrame:
         """Total dollars spent after each number of requests, for both options (training included)."""

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, InputError
 from ..tokens import ExampleTokens
+from ..tokens.stats import token_stats as token_summary
 
 __all__ = [
     "MANIFEST_NAME",
@@ -53,15 +53,8 @@ def file_entry(root: Path, path: Path, **facts: Any) -> dict[str, Any]:
 
 
 def _summary(values: Sequence[int]) -> dict[str, Any]:
-    array = np.asarray(values, dtype=np.int64)
-    return {
-        "total": int(array.sum()),
-        "min": int(array.min()),
-        "mean": round(float(array.mean()), 2),
-        "median": float(np.median(array)),
-        "p95": round(float(np.percentile(array, 95)), 2),
-        "max": int(array.max()),
-    }
+    stats = token_summary(values)
+    return {key: getattr(stats, key) for key in ("total", "min", "mean", "median", "p95", "max")}
 
 
 def token_stats(tokens: Sequence[ExampleTokens]) -> dict[str, Any]:

@@ -6,11 +6,10 @@ trained count per valid example as compact numpy arrays, so cost estimation need
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
-import numpy as np
-
+from ..tokens.stats import TokenStats  # re-exported: a report's token counts
 from .issues import Issue
 
 if TYPE_CHECKING:
@@ -21,49 +20,6 @@ __all__ = ["ValidationReport", "TokenStats", "FATAL_CODES", "Kind"]
 Kind = Literal["sft", "dpo", "mixed", "unknown"]
 # File-level problems after which nothing in the file can be used.
 FATAL_CODES = frozenset({"empty_file", "binary_file", "utf16_file"})
-
-
-@dataclass(frozen=True, eq=False)
-class TokenStats:
-    """Per-example token counts (billed total and trained) of the valid examples, with their line numbers."""
-
-    encoding: str | None
-    model: str | None
-    limit: int | None
-    lines: np.ndarray = field(repr=False)
-    totals: np.ndarray = field(repr=False)
-    trained: np.ndarray = field(repr=False)
-
-    @property
-    def n(self) -> int:
-        """Number of counted examples."""
-        return int(self.totals.size)
-
-    @property
-    def billed_total(self) -> int:
-        """Billed tokens of one epoch over every counted example."""
-        return int(self.totals.sum(dtype=np.int64))
-
-    @property
-    def trained_total(self) -> int:
-        """Tokens trained on in one epoch (assistant messages with weight 1, both DPO outputs)."""
-        return int(self.trained.sum(dtype=np.int64))
-
-    @property
-    def n_over_limit(self) -> int:
-        """Examples over the model's per-example limit (0 when the limit is unknown)."""
-        return 0 if self.limit is None else int((self.totals > self.limit).sum())
-
-    def summary(self) -> dict[str, Any]:
-        """Totals and the distribution (min, mean, median, p90, max) of billed tokens per example."""
-        stats: dict[str, Any] = {"encoding": self.encoding, "model": self.model, "limit": self.limit, "n": self.n,
-                                 "billed_total": self.billed_total, "trained_total": self.trained_total,
-                                 "n_over_limit": self.n_over_limit}
-        if self.n:
-            stats.update(min=int(self.totals.min()), mean=round(float(self.totals.mean()), 1),
-                         median=float(np.median(self.totals)), p90=float(np.percentile(self.totals, 90)),
-                         max=int(self.totals.max()))
-        return stats
 
 
 @dataclass(frozen=True, eq=False)

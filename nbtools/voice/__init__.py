@@ -6,15 +6,6 @@ Workflow: write a :class:`VoiceProfile` → try custom instructions in the :func
 """
 
 from .answers import VoiceSetup, collect_answers, user_questions
-from .breakeven import (
-    BreakEven,
-    OptionCost,
-    break_even_monthly_volume,
-    cost_per_1000_by_volume,
-    options_from_comparison,
-    volume_cost_chart,
-    volume_range,
-)
 from .chat import chat_messages, complete, model_ids, stream_reply
 from .checks import (
     CHECK_NAMES,
@@ -58,11 +49,9 @@ from .scoring import checks_table, pass_rate_chart, pass_rates, score_answers
 from .widgets import ReviewWidget, StudioActions, VoiceStudio, review_widget, studio_actions, voice_studio
 
 __all__ = [
-    "BreakEven",
     "CHECK_NAMES",
     "Embedder",
     "FieldChange",
-    "OptionCost",
     "ProfileVersion",
     "ProposedExample",
     "ReadingLevel",
@@ -77,21 +66,18 @@ __all__ = [
     "VoiceThresholds",
     "accepted_examples",
     "add_to_dataset",
-    "break_even_monthly_volume",
     "chat_messages",
     "check_answer",
     "check_answers",
     "checks_table",
     "collect_answers",
     "complete",
-    "cost_per_1000_by_volume",
     "diff_profiles",
     "list_profiles",
     "list_versions",
     "load_profile",
     "load_proposals",
     "model_ids",
-    "options_from_comparison",
     "pass_rate_chart",
     "pass_rates",
     "pending",
@@ -115,6 +101,4 @@ __all__ = [
     "user_questions",
     "voice_profile_from_files",
     "voice_studio",
-    "volume_cost_chart",
-    "volume_range",
 ]
