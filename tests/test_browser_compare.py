@@ -1,5 +1,10 @@
 """Notebook 05 in a real browser: JupyterLab on localhost, Debian's Chromium driven by Playwright.
 
+Two tests. The live one runs the notebook in JupyterLab and clicks in its widget; the snapshot one executes the
+notebook headless the way ``scripts/demo.sh`` does (:func:`nbtools.walkthrough.run_notebook`, into
+``build/executed/``), opens that copy and finds the comparison widget rendered from its saved state (DOM elements
+of the widget, not its text repr), with the progress bar at its end.
+
 The test opens ``notebooks/05_compare_outputs.ipynb``, runs all cells from the Run menu, waits for the comparison
 widget, types a note and clicks "Left is better" in it, then checks that this very rating reached the ratings file
 (``build/workflow/ratings.jsonl``). A screenshot goes to ``test-artifacts/``. Nothing is installed here: Chromium
@@ -28,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from nbtools.jobs import find_jobs
+from tutorial_support import ensure_tutorial_job
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -39,7 +44,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-PREREQUISITES = ("01_clean_corpus", "02_build_jsonl", "03_estimate_cost", "04_launch_job")
 RUN_TIMEOUT_S = 1800  # notebook 05 asks 18 questions of a CPU model when nothing is cached yet
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
@@ -48,22 +52,10 @@ LAB_SETTINGS = {
 }
 
 
-def _has_tuned_model() -> bool:
-    return bool(find_jobs(kind="local", status="succeeded", label="04_launch_job"))
-
-
 @pytest.fixture(scope="module")
 def prerequisites():
     """Notebook 04's fine-tuned job in this session's home: found in the run log, or made by running 01-04."""
-    if not _has_tuned_model():
-        import nbformat
-        from nbclient import NotebookClient
-
-        for name in PREREQUISITES:
-            notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-            NotebookClient(notebook, timeout=1800, kernel_name="python3",
-                           resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
-    assert _has_tuned_model(), "notebooks 01-04 ran but the run log has no succeeded job from 04_launch_job"
+    ensure_tutorial_job()
 
 
 def _free_port() -> int:
@@ -202,3 +194,35 @@ def test_a_click_in_the_browser_reaches_the_ratings_file(jupyterlab):
     counted = re.match(r"(\d+) of (\d+) pairs rated", progress)
     assert counted and 1 <= int(counted[1]) <= int(counted[2]), progress
     assert (ROOT / NOTEBOOK).read_bytes() == stored, "JupyterLab saved outputs into the stored notebook"
+
+
+EXECUTED = ROOT / "build" / "executed"
+
+
+def test_an_executed_snapshot_renders_its_widgets(jupyterlab):
+    """The copy in build/executed shows the widget itself (buttons, the final progress bar), not its text repr."""
+    from playwright.sync_api import sync_playwright
+
+    from nbtools.walkthrough import run_notebook
+
+    run = run_notebook(ROOT / NOTEBOOK, EXECUTED, timeout=RUN_TIMEOUT_S)
+    relative = run.output.relative_to(ROOT).as_posix()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        try:
+            page.goto(f"{jupyterlab}/lab/tree/{relative}", wait_until="domcontentloaded")
+            page.get_by_text("Executed snapshot").first.wait_for(timeout=120_000)
+            widget = page.locator(".jp-OutputArea-output .widget-button", has_text="Left is better")
+            widget.first.wait_for(timeout=120_000)  # rendered by the widget manager from the saved state
+            widget.first.scroll_into_view_if_needed()
+            buttons = page.locator(".jp-OutputArea-output .widget-button").count()
+            repr_shown = page.get_by_text(re.compile(r"^CompareWidget\(")).count()
+            bars = page.locator(".jp-OutputArea-output .widget-progress progress, "
+                                ".jp-OutputArea-output .widget-progress .progress-bar").count()
+            page.screenshot(path=str(ARTIFACTS / "executed_05_compare_outputs.png"), full_page=False)
+        finally:
+            browser.close()
+    assert buttons >= 3, f"only {buttons} widget buttons rendered in {relative}"
+    assert repr_shown == 0, "the widget's text repr is shown instead of the widget"
+    assert bars >= 1, "no progress bar rendered from the saved widget state"
