@@ -29,6 +29,9 @@ LEGACY_DPO = {"input": dpo(1)["input"], "preferred_completion": dpo(1)["preferre
 FIXES = [
     ("weight as float", lines([WEIGHTED]), "coerce_weight", "messages[1].weight", "1.0", "1"),
     ("weight as string", lines([WEIGHTED]), "coerce_weight", "messages[3].weight", "'0'", "0"),
+    ("weight as boolean", lines([{"messages": [{"role": "user", "content": "Hi"},
+                                               {"role": "assistant", "content": "Hey", "weight": True}]}]),
+     "coerce_weight", "messages[1].weight", "True", "1"),
     ("arguments as object", lines([TOOL_LINE]), "stringify_arguments",
      "messages[1].tool_calls[0].function.arguments", "{'order_id': 'BC-1'}", '{"order_id": "BC-1"}'),
     ("blank line", b"\n", "drop_blank", None, "blank line", "dropped"),

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Fix", "FixReport", "fix_file"]
 
-_WEIGHTS = {"1": 1, "0": 0, 1.0: 1, 0.0: 0, True: 1, False: 0}
+# True and False are found too: they hash and compare equal to 1.0 and 0.0.
+_WEIGHTS: dict[str | float, int] = {"1": 1, "0": 0, 1.0: 1, 0.0: 0}
 
 
 @dataclass(frozen=True)
