@@ -8,21 +8,38 @@ It is NOT OpenAI's moderation model. What it estimates:
 - ``self-harm`` and ``self-harm/intent``: a short list of self-harm phrases;
 - every other category (hate, illicit, sexual, …) is reported as 0.0: this classifier cannot judge them.
 
-The corpus safety screen (``nbtools.corpus``) and the local server's ``/v1/moderations`` both use :func:`moderate`;
-a caller that has a real moderation endpoint passes an OpenAI client to the corpus screen instead.
+The classifier is an object passed to whoever needs it, like the server's chat engine: the corpus safety screen
+(``SafetyScreen(moderator=...)``) and the local server's ``/v1/moderations`` (``create_app(config,
+moderator_factory=...)``) take any :class:`Moderator` and default to :class:`OfflineModerator`. Tests hand them a
+scripted one; a caller with a real moderation endpoint passes an OpenAI client to the corpus screen instead.
+:func:`moderate` is the one-call form.
 
     >>> [r.flagged for r in moderate(["Thanks, the new grinder works great!", "you are a fucking idiot"])]
     [False, True]
+    >>> scripted = OfflineModerator(offensive=lambda texts: [0.7 if "darn" in t else 0.0 for t in texts])
+    >>> [r.category_scores["harassment"] for r in scripted.moderate(["darn it", "thanks"])]
+    [0.7, 0.0]
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Sequence
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
-__all__ = ["MODEL_NAME", "CATEGORIES", "ESTIMATED_CATEGORIES", "ModerationResult", "moderate"]
+from .errors import InputError
+
+__all__ = [
+    "MODEL_NAME",
+    "CATEGORIES",
+    "ESTIMATED_CATEGORIES",
+    "ModerationResult",
+    "Moderator",
+    "OffensiveScorer",
+    "OfflineModerator",
+    "moderate",
+    "profanity_scorer",
+]
 
 MODEL_NAME = "nbtools-offline-moderation-approx-1"
 
@@ -69,8 +86,23 @@ class ModerationResult:
     category_scores: dict[str, float]
 
 
-@lru_cache(maxsize=1)
-def _profanity_model():
+# texts -> probability that each is offensive language, in [0, 1]
+OffensiveScorer = Callable[[list[str]], Sequence[float]]
+
+
+@runtime_checkable
+class Moderator(Protocol):
+    """What the safety screen and the server's moderation route call: a model name and :meth:`moderate`."""
+
+    name: str
+
+    def moderate(self, texts: Sequence[str], *, threshold: float = 0.5) -> list[ModerationResult]:
+        """One verdict per text, in order."""
+        ...
+
+
+def profanity_scorer() -> OffensiveScorer:
+    """alt-profanity-check's ``predict_prob`` (importing it loads its scikit-learn model)."""
     from profanity_check import predict_prob
 
     return predict_prob
@@ -88,22 +120,41 @@ def _scores(text: str, offensive: float) -> dict[str, float]:
     return {k: round(float(v), 6) for k, v in scores.items()}
 
 
+class OfflineModerator:
+    """The offline approximation: an offensive-language score (alt-profanity-check unless `offensive` is given) and the
+    threat and self-harm phrase lists, mapped onto OpenAI's 13 categories. The scorer loads on first use and stays
+    with this object (make one and pass it around to load the model once)."""
+
+    name = MODEL_NAME
+
+    def __init__(self, offensive: OffensiveScorer | None = None) -> None:
+        self._offensive = offensive
+
+    def __repr__(self) -> str:
+        return f"OfflineModerator(name={self.name!r})"
+
+    def moderate(self, texts: Sequence[str], *, threshold: float = 0.5) -> list[ModerationResult]:
+        """Classify each text; a category is flagged when its score reaches `threshold`.
+
+        `texts` -> one ModerationResult per text, in order. Empty strings are never flagged.
+        """
+        if not 0.0 < threshold <= 1.0:
+            raise InputError("threshold must be in (0, 1]", field="threshold", value=threshold)
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        if not texts:
+            return []
+        if self._offensive is None:
+            self._offensive = profanity_scorer()
+        offensive = self._offensive(texts) if any(texts) else [0.0] * len(texts)
+        results = []
+        for text, prob in zip(texts, offensive):
+            scores = _scores(text, float(prob) if text.strip() else 0.0)
+            categories = {k: v >= threshold for k, v in scores.items()}
+            results.append(ModerationResult(any(categories.values()), categories, scores))
+        return results
+
+
 def moderate(texts: Sequence[str], *, threshold: float = 0.5) -> list[ModerationResult]:
-    """Classify each text; a category is flagged when its score reaches `threshold`.
-
-    `texts` -> one ModerationResult per text, in order. Empty strings are never flagged.
-    """
-    if not 0.0 < threshold <= 1.0:
-        from .errors import InputError
-
-        raise InputError("threshold must be in (0, 1]", field="threshold", value=threshold)
-    texts = [t if isinstance(t, str) else str(t) for t in texts]
-    if not texts:
-        return []
-    offensive = _profanity_model()(texts) if any(texts) else [0.0] * len(texts)
-    results = []
-    for text, prob in zip(texts, offensive):
-        scores = _scores(text, float(prob) if text.strip() else 0.0)
-        categories = {k: v >= threshold for k, v in scores.items()}
-        results.append(ModerationResult(any(categories.values()), categories, scores))
-    return results
+    """:meth:`OfflineModerator.moderate` with a fresh offline classifier (the scikit-learn model itself is loaded
+    once per process, by Python's import of alt-profanity-check)."""
+    return OfflineModerator().moderate(texts, threshold=threshold)

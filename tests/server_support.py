@@ -78,9 +78,12 @@ class ScriptedChatEngine:
 
 
 @contextlib.contextmanager
-def thread_server(config: ServerConfig, *, engine=None) -> Iterator[str]:
-    """Serve `config` (worker off unless asked) from a thread on a free port; yields the /v1 base URL."""
-    app = create_app(config, engine_factory=(lambda: engine) if engine is not None else None)
+def thread_server(config: ServerConfig, *, engine=None, moderator=None) -> Iterator[str]:
+    """Serve `config` (worker off unless asked) from a thread on a free port; yields the /v1 base URL.
+
+    `engine` and `moderator` replace the real chat engine and moderation classifier (None: the real ones)."""
+    app = create_app(config, engine_factory=(lambda: engine) if engine is not None else None,
+                     moderator_factory=(lambda: moderator) if moderator is not None else None)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see nbtools.server.runner
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)

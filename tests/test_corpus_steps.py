@@ -188,6 +188,35 @@ def test_safety_screen_policies(policy, kept):
         assert all("safety screen" in c.reason for c in out.changes)
 
 
+class WordModerator:
+    """A scripted classifier for the screen: flags texts containing `word` as harassment, and records its calls."""
+
+    name = "scripted-word-moderator"
+
+    def __init__(self, word: str) -> None:
+        self.word, self.calls = word, []
+
+    def moderate(self, texts, *, threshold=0.5):
+        from nbtools.moderation import CATEGORIES, ModerationResult
+
+        self.calls.append((list(texts), threshold))
+        return [ModerationResult(self.word in t, {k: self.word in t and k == "harassment" for k in CATEGORIES},
+                                 {k: float(self.word in t and k == "harassment") for k in CATEGORIES}) for t in texts]
+
+
+@pytest.mark.parametrize("roles, dropped", [(("user", "assistant"), {"c1", "c2"}), (("assistant",), {"c2"})])
+def test_safety_screen_uses_the_injected_moderator(roles, dropped):
+    t = table(("c0", [("user", "hello"), ("assistant", "hi")]), ("c1", [("user", "beans?"), ("assistant", "yes")]),
+              ("c2", [("user", "ok"), ("assistant", "more beans")]))
+    moderator = WordModerator("beans")
+    out = SafetyScreen(moderator=moderator, roles=roles, threshold=0.7).apply(t)
+    assert set(t.conversation_id) - set(out.table.conversation_id) == dropped
+    ((texts, threshold),) = moderator.calls  # one call for every screened message
+    assert threshold == 0.7 and len(texts) == (t.role.isin(roles)).sum()
+    settings = SafetyScreen(moderator=moderator).settings()
+    assert settings["backend"] == "classifier scripted-word-moderator" and "moderator" not in settings
+
+
 def test_safety_screen_can_use_a_moderation_endpoint_in_batches(tmp_path):
     """The real local server's /v1/moderations through the real openai SDK, in batches of 2."""
     import openai

@@ -1,11 +1,12 @@
-"""The offline moderation classifier: OpenAI's category keys, sensible verdicts, honest about what it estimates."""
+"""The offline moderation classifier: OpenAI's category keys, sensible verdicts, honest about what it estimates; its
+offensive-language scorer can be injected (the category mapping is then checked exactly)."""
 
 from __future__ import annotations
 
 import pytest
 
 from nbtools.errors import InputError
-from nbtools.moderation import CATEGORIES, ESTIMATED_CATEGORIES, MODEL_NAME, moderate
+from nbtools.moderation import CATEGORIES, ESTIMATED_CATEGORIES, MODEL_NAME, Moderator, OfflineModerator, moderate
 
 
 @pytest.mark.parametrize(
@@ -52,3 +53,34 @@ def test_order_is_kept_and_bad_threshold_is_a_clear_error():
 
 def test_model_name_says_it_is_an_approximation():
     assert "approx" in MODEL_NAME and "offline" in MODEL_NAME
+
+
+@pytest.mark.parametrize(
+    "text, offensive, expected",
+    [
+        ("thanks", 0.0, {}),
+        ("you are rude", 0.7, {"harassment": 0.7}),
+        ("Refund me or I'll kill you", 0.2, {"harassment": 0.2, "harassment/threatening": 0.9, "violence": 0.8}),
+        ("Refund me or I'll kill you", 0.95, {"harassment": 0.95, "harassment/threatening": 0.95, "violence": 0.8}),
+        ("I want to end my life", 0.0, {"self-harm": 0.9, "self-harm/intent": 0.8}),
+        ("   ", 0.99, {}),  # blank text: its offensive score is ignored
+    ],
+)
+def test_injected_scorer_maps_onto_openais_categories(text, offensive, expected):
+    calls = []
+
+    def scorer(texts):
+        calls.append(list(texts))
+        return [offensive] * len(texts)
+
+    (result,) = OfflineModerator(offensive=scorer).moderate([text])
+    assert calls == [[text]]  # one batched call, the texts as given
+    assert {k: v for k, v in result.category_scores.items() if v} == expected
+    assert result.flagged is any(v >= 0.5 for v in expected.values())
+
+
+def test_a_moderator_is_an_object_to_pass_around():
+    moderator = OfflineModerator()
+    assert moderator.name == MODEL_NAME and isinstance(moderator, Moderator)
+    assert [r.flagged for r in moderator.moderate(["fine", "you absolute asshole"])] == [False, True]
+    assert [r.flagged for r in moderator.moderate(["ok thanks"])] == [False]  # the loaded model is reused

@@ -7,9 +7,6 @@ these tests check the API's own behaviour in seconds. Training and the real mode
 from __future__ import annotations
 
 import json
-import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import nbtools
+from nbtools.moderation import CATEGORIES, ModerationResult
 from nbtools.server.config import ServerConfig
 from server_support import ScriptedChatEngine, chat_lines, thread_server
 
@@ -31,11 +28,11 @@ def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("api-server")
     custom = tmp_path_factory.mktemp("tiny-model")
     (custom / "config.json").write_text("{}")
-    engine = ScriptedChatEngine()
+    engine, moderator = ScriptedChatEngine(), ScriptedModerator()
     config = ServerConfig(data_dir=data_dir, worker=False, api_key=KEY, max_upload_bytes=64 * 1024,
                           base_models={"tiny-local": str(custom)})
-    with thread_server(config, engine=engine) as url:
-        yield {"url": url, "engine": engine, "data_dir": data_dir, "custom": custom}
+    with thread_server(config, engine=engine, moderator=moderator) as url:
+        yield {"url": url, "engine": engine, "moderator": moderator, "data_dir": data_dir, "custom": custom}
 
 
 @pytest.fixture()
@@ -346,43 +343,22 @@ def test_models_list_retrieve_and_delete_rules(client):
 
 # -- moderations ----------------------------------------------------------------------------------------------
 
-_CATEGORIES = ("harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
-               "self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "sexual/minors", "violence",
-               "violence/graphic")
+class ScriptedModerator:
+    """Stands in for the offline classifier (tests/test_moderation.py covers it): flags texts containing "idiot"."""
 
+    name = "scripted-moderation-approx"
 
-@dataclass(frozen=True)
-class _Result:
-    flagged: bool
-    categories: dict
-    category_scores: dict
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
 
-
-def _scripted_moderation() -> types.ModuleType:
-    """Stands in for nbtools.moderation (its own tests cover the classifier): flags texts containing "idiot"."""
-    module = types.ModuleType("nbtools.moderation")
-    module.MODEL_NAME = "scripted-moderation-approx"
-
-    def moderate(texts):
+    def moderate(self, texts, *, threshold=0.5):
+        self.calls.append(list(texts))
         out = []
         for text in texts:
             bad = "idiot" in text
-            out.append(_Result(bad, {k: bad and k == "harassment" for k in _CATEGORIES},
-                               {k: 0.9 if bad and k == "harassment" else 0.01 for k in _CATEGORIES}))
+            out.append(ModerationResult(bad, {k: bad and k == "harassment" for k in CATEGORIES},
+                                        {k: 0.9 if bad and k == "harassment" else 0.01 for k in CATEGORIES}))
         return out
-
-    module.moderate = moderate
-    return module
-
-
-@pytest.fixture
-def scripted_moderation(monkeypatch):
-    """The scripted module, wherever the route may find it: sys.modules and the package attribute that an earlier
-    import of the real module left on ``nbtools`` (``from ... import moderation`` reads that attribute first)."""
-    module = _scripted_moderation()
-    monkeypatch.setitem(sys.modules, "nbtools.moderation", module)
-    monkeypatch.setattr(nbtools, "moderation", module, raising=False)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -390,16 +366,17 @@ def scripted_moderation(monkeypatch):
     [("you idiot", [True]), (["fine", "you idiot"], [False, True]),
      ([{"type": "text", "text": "fine"}, {"type": "text", "text": "idiot!"}], [False, True])],
 )
-def test_moderation_route_shapes_one_result_per_input(client, scripted_moderation, given, flags):
+def test_moderation_route_shapes_one_result_per_input(client, server, given, flags):
     result = client.moderations.create(input=given)
     assert result.model == "scripted-moderation-approx" and result.id.startswith("modr-")
     assert [r.flagged for r in result.results] == flags
+    assert len(server["moderator"].calls[-1]) == len(flags)  # the injected classifier saw every input
     first = result.results[-1].model_dump(by_alias=True)
-    assert set(first["categories"]) == set(_CATEGORIES) == set(first["category_applied_input_types"])
+    assert set(first["categories"]) == set(CATEGORIES) == set(first["category_applied_input_types"])
     assert first["category_applied_input_types"]["violence"] == ["text"]
 
 
-def test_moderation_refuses_images(raw, scripted_moderation):
+def test_moderation_refuses_images(raw):
     response = raw.post("/moderations", json={"input": [{"type": "image_url", "image_url": {"url": "http://x"}}]})
     assert response.status_code == 400 and response.json()["error"]["param"] == "input[0]"
 

@@ -1,7 +1,8 @@
 """The safety screen: offensive or harmful messages, by the offline classifier or a backend's moderation endpoint.
 
-By default the offline classifier (:func:`nbtools.moderation.moderate`, a labelled local approximation) judges each
-message. Pass any OpenAI-compatible client as `client` to use its ``/v1/moderations`` endpoint instead (batched).
+By default the offline classifier (:class:`nbtools.moderation.OfflineModerator`, a labelled local approximation)
+judges each message; pass another :class:`~nbtools.moderation.Moderator` as `moderator` (tests pass a scripted one),
+or any OpenAI-compatible client as `client` to use its ``/v1/moderations`` endpoint instead (batched).
 Policy: drop the flagged message's whole conversation (default; a reply to an abusive message is no example to
 learn from), drop only the message, or keep it and mark it in a ``safety_flags`` column.
 """
@@ -14,7 +15,7 @@ from typing import Any, ClassVar, Literal
 import pandas as pd
 
 from ..errors import BackendError, InputError
-from ..moderation import moderate
+from ..moderation import Moderator, OfflineModerator
 from .steps import Change, Step, StepOutcome, drop_conversations
 
 __all__ = ["SafetyScreen"]
@@ -28,19 +29,23 @@ class SafetyScreen(Step):
     policy: Literal["drop_conversation", "drop_message", "mark"] = "drop_conversation"
     roles: tuple[str, ...] = ("user", "assistant")
     client: Any = None  # an openai.OpenAI client: use its moderation endpoint instead of the offline classifier
+    moderator: Moderator | None = None  # the classifier when there is no client (None: OfflineModerator())
     model: str | None = None  # moderation model for the client (None: the backend's default)
     batch_size: int = 32
     name: ClassVar[str] = "safety_screen"
 
     def settings(self) -> dict:
-        """Settings without the client object (which holds a key)."""
-        out = {k: v for k, v in vars(self).items() if k != "client"}
-        out["backend"] = "moderation endpoint" if self.client is not None else "offline classifier"
+        """Settings without the client object (which holds a key) or the classifier object: the backend by name."""
+        out = {k: v for k, v in vars(self).items() if k not in ("client", "moderator")}
+        if self.client is not None:
+            out["backend"] = "moderation endpoint"
+        else:
+            out["backend"] = f"classifier {(self.moderator or OfflineModerator()).name}"
         return out
 
     def _flags(self, texts: list[str]) -> list[list[str]]:
         if self.client is None:
-            results = moderate(texts, threshold=self.threshold)
+            results = (self.moderator or OfflineModerator()).moderate(texts, threshold=self.threshold)
             return [[k for k, v in r.categories.items() if v] for r in results]
         flags = []
         for start in range(0, len(texts), self.batch_size):

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Callable
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
+from ..moderation import Moderator
 from .config import ServerConfig
 from .engine.contract import ChatEngineProtocol
 from .errors import APIError, install_error_handlers
@@ -41,15 +42,17 @@ def _key_check(config: ServerConfig) -> Callable[[Request], None]:
     return require_key
 
 
-def create_app(config: ServerConfig, *, engine_factory: Callable[[], ChatEngineProtocol] | None = None) -> FastAPI:
+def create_app(config: ServerConfig, *, engine_factory: Callable[[], ChatEngineProtocol] | None = None,
+               moderator_factory: Callable[[], Moderator] | None = None) -> FastAPI:
     """The server app for `config`. The worker process starts with the app (unless ``config.worker`` is False).
 
-    `engine_factory` replaces the real chat engine (tests of the HTTP layer alone use a scripted one).
+    `engine_factory` replaces the real chat engine and `moderator_factory` the offline moderation classifier (tests
+    of the HTTP layer alone use scripted ones).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = ServerState(config, engine_factory=engine_factory)
+        state = ServerState(config, engine_factory=engine_factory, moderator_factory=moderator_factory)
         app.state.server = state
         supervisor = WorkerSupervisor(config) if config.worker else None
         app.state.supervisor = supervisor

@@ -9,11 +9,12 @@ from typing import Callable
 
 from fastapi import Request
 
+from ..moderation import Moderator
 from .config import ServerConfig
 from .engine.contract import ChatEngineProtocol
 from .store import Store
 
-__all__ = ["ServerState", "get_state", "default_engine_factory"]
+__all__ = ["ServerState", "get_state", "default_engine_factory", "default_moderator_factory"]
 
 
 def default_engine_factory() -> ChatEngineProtocol:
@@ -23,10 +24,18 @@ def default_engine_factory() -> ChatEngineProtocol:
     return ChatEngine()
 
 
+def default_moderator_factory() -> Moderator:
+    """The offline moderation classifier (loads scikit-learn: called on the first moderation request)."""
+    from ..moderation import OfflineModerator
+
+    return OfflineModerator()
+
+
 class ServerState:
     """Shared by all requests of one app. Generation runs on its own single thread, never on the event loop."""
 
-    def __init__(self, config: ServerConfig, *, engine_factory: Callable[[], ChatEngineProtocol] | None = None) -> None:
+    def __init__(self, config: ServerConfig, *, engine_factory: Callable[[], ChatEngineProtocol] | None = None,
+                 moderator_factory: Callable[[], Moderator] | None = None) -> None:
         self.config = config
         self.store = Store(config.data_dir / "state.db")
         self.files_dir = config.data_dir / "files"
@@ -36,6 +45,9 @@ class ServerState:
         self._engine_factory = engine_factory or default_engine_factory
         self._engine: ChatEngineProtocol | None = None
         self._engine_lock = threading.Lock()
+        self._moderator_factory = moderator_factory or default_moderator_factory
+        self._moderator: Moderator | None = None
+        self._moderator_lock = threading.Lock()
         self.generation = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbtools-generate")
 
     def chat_engine(self) -> ChatEngineProtocol:
@@ -44,6 +56,13 @@ class ServerState:
             if self._engine is None:
                 self._engine = self._engine_factory()
             return self._engine
+
+    def moderator(self) -> Moderator:
+        """The moderation classifier, created on first use (thread-safe)."""
+        with self._moderator_lock:
+            if self._moderator is None:
+                self._moderator = self._moderator_factory()
+            return self._moderator
 
     def file_path(self, file_id: str) -> Path:
         """Where a file's bytes live: a generated name, never the user's."""

@@ -1,4 +1,5 @@
-"""``/v1/moderations``: the offline classifier of :mod:`nbtools.moderation`, honestly named as an approximation."""
+"""``/v1/moderations``: the server's moderation classifier (by default the offline approximation of
+:mod:`nbtools.moderation`, honestly named), given to the app like the chat engine."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from .. import ids
 from ..errors import APIError, bad_request
 from ..schemas import ContentPart, ModerationBody
+from ..state import get_state
 
 __all__ = ["router", "input_texts"]
 
@@ -37,16 +39,16 @@ def input_texts(value: str | list) -> list[str]:
 @router.post("/moderations")
 async def moderations(request: Request, body: ModerationBody) -> dict:
     """Classify each input; one result per input, over OpenAI's 13 categories."""
+    texts = input_texts(body.input)
+    moderator = await run_in_threadpool(get_state(request).moderator)
     try:
-        from ... import moderation
-    except ImportError as exc:
+        results = await run_in_threadpool(moderator.moderate, texts)
+    except ImportError as exc:  # the offline classifier loads alt-profanity-check on first use
         raise APIError(500, f"The offline moderation classifier is not available: {exc}",
                        type="server_error") from None
-    texts = input_texts(body.input)
-    results = await run_in_threadpool(moderation.moderate, texts)
     return {
         "id": ids.new_id(ids.MODERATION),
-        "model": moderation.MODEL_NAME,
+        "model": moderator.name,
         "results": [
             {
                 "flagged": r.flagged,
