@@ -268,11 +268,12 @@ def test_chat_passes_openai_parameters_to_the_engine(client, server):
                               {"role": "user", "content": [{"type": "text", "text": "one two"},
                                                            {"type": "text", "text": "three"}]}],
         max_completion_tokens=3, max_tokens=50, temperature=0, top_p=0.5, seed=11, stop=["zzz"], n=2,
-        user="u-1", store=False, metadata={"x": "y"}, presence_penalty=0.5)  # last four: accepted, ignored
+        user="u-1", store=False, metadata={"x": "y"}, presence_penalty=0.5)  # user/store/metadata: ignored
     call = server["engine"].calls[-1]
     params = call["params"]
     assert (params.max_tokens, params.temperature, params.top_p, params.seed, params.stop, params.n) == (
         3, 0.0, 0.5, 11, ("zzz",), 2)
+    assert (params.presence_penalty, params.frequency_penalty) == (0.5, 0.0)
     assert call["messages"][0] == {"role": "developer", "content": "Be brief."}
     assert call["messages"][1]["content"] == "one two\nthree" and call["adapter"] is None
     assert [c.message.content for c in reply.choices] == ["echo: one two", "echo: one two"]

@@ -134,6 +134,8 @@ class ChatBody(BaseModel):
     max_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
     max_completion_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
     n: Annotated[StrictInt, Field(ge=1, le=128)] | None = None
+    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     stop: str | Annotated[list[str], Field(max_length=4)] | None = None
     seed: StrictInt | None = None
     stream: StrictBool | None = None

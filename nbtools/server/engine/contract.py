@@ -119,6 +119,8 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     n: int = 1
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
 
 
 @dataclass(frozen=True)

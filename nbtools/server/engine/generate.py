@@ -28,6 +28,7 @@ from ...errors import InputError, ModelNotFoundError
 from .chat_format import template_messages, template_supports_tools
 from .contract import Generated, GenerationParams, StreamDelta
 from .data import render
+from .sampling import PENALTY_RANGE, apply_penalties
 from .models import choose_placement, load_model, load_tokenizer_for, set_threads
 from .stops import sendable
 
@@ -63,6 +64,23 @@ class _TokenQueue:
             if isinstance(item, BaseException):
                 raise item
             yield item
+
+
+def _penalties(prompt_length: int, params: GenerationParams):
+    """A transformers logits processor applying OpenAI's frequency/presence penalties (None when both are 0)."""
+    if not (params.frequency_penalty or params.presence_penalty):
+        return None
+    import torch
+    from transformers import LogitsProcessor, LogitsProcessorList
+
+    class _Penalties(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            generated = input_ids[:, prompt_length:]
+            counts = torch.zeros_like(scores, dtype=torch.long).scatter_add_(
+                1, generated, torch.ones_like(generated))
+            return apply_penalties(scores, counts, params.frequency_penalty, params.presence_penalty)
+
+    return LogitsProcessorList([_Penalties()])
 
 
 def _stop_criteria(event: threading.Event):
@@ -178,6 +196,10 @@ class ChatEngine:
             raise InputError("must be greater than 0 and at most 1", field="top_p", value=params.top_p)
         if params.n < 1:
             raise InputError("must be at least 1", field="n", value=params.n)
+        low, high = PENALTY_RANGE
+        for name in ("frequency_penalty", "presence_penalty"):
+            if not low <= getattr(params, name) <= high:
+                raise InputError(f"must be between {low:g} and {high:g}", field=name, value=getattr(params, name))
 
     def _prompt_ids(self, base: _Base, messages: Sequence[Mapping[str, Any]]) -> list[int]:
         tokenizer = base.tokenizer
@@ -213,6 +235,7 @@ class ChatEngine:
                 with torch.inference_mode():
                     base.model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
                                         generation_config=config, streamer=streamer,
+                                        logits_processor=_penalties(len(prompt), params),
                                         stopping_criteria=_stop_criteria(halt))
             except BaseException as error:  # handed to the consuming thread, which re-raises it
                 streamer.fail(error)

@@ -56,6 +56,8 @@ def generation_params(body: ChatBody, *, default_max_tokens: int) -> GenerationP
         stop=tuple(s for s in stop if s),
         seed=body.seed,
         n=body.n or 1,
+        frequency_penalty=body.frequency_penalty or 0.0,
+        presence_penalty=body.presence_penalty or 0.0,
     )
 
 
