@@ -10,7 +10,7 @@ compare → voice → export; the local OpenAI-compatible server lives in ``nbto
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "NbtoolsError": "nbtools.errors",
     "InputError": "nbtools.errors",
     "DataFormatError": "nbtools.errors",
+    "JsonlError": "nbtools.errors",
     "ConfigError": "nbtools.errors",
     "BackendError": "nbtools.errors",
     "JobError": "nbtools.errors",
@@ -39,15 +40,10 @@ _EXPORTS: dict[str, str] = {
     "base_model_dir": "nbtools.basemodels",
     "load_tokenizer": "nbtools.basemodels",
     "DEFAULT_BASE_MODEL": "nbtools.basemodels",
-    # local OpenAI-compatible server (start/stop it, get a configured openai client)
+    # local OpenAI-compatible server (start/stop it; connect("local") gives a configured openai client)
     "LocalServer": "nbtools.server.launcher",
     "ensure_local_server": "nbtools.server.launcher",
     "stop_local_server": "nbtools.server.launcher",
-    "local_client": "nbtools.server.launcher",
-    # local training engine (what the server runs: LoRA fine-tuning and chat on open models, usable in-process)
-    "resolve_hyperparameters": "nbtools.server.engine",
-    "ChatEngine": "nbtools.server.engine",
-    "GenerationParams": "nbtools.server.engine",
     # corpus (read raw exports, clean them with a ledger of every change)
     "read_corpus": "nbtools.corpus",
     "read_corpora": "nbtools.corpus",
@@ -105,9 +101,20 @@ _EXPORTS: dict[str, str] = {
     "infer_tool_definitions": "nbtools.dataset",
     "split_examples": "nbtools.dataset",
     "example_text": "nbtools.dataset",
-    "read_jsonl": "nbtools.dataset",
-    "write_jsonl": "nbtools.dataset",
+    "read_jsonl": "nbtools.jsonl",
+    "write_jsonl": "nbtools.jsonl",
     "read_system_prompts": "nbtools.dataset",
+    "pseudonymize": "nbtools.dataset",
+    "PseudonymResult": "nbtools.dataset",
+    "placeholder_counts": "nbtools.dataset",
+    "read_facts_sheet": "nbtools.dataset",
+    "parse_facts_sheet": "nbtools.dataset",
+    "FactsSheet": "nbtools.dataset",
+    "Fact": "nbtools.dataset",
+    "fact_pairs": "nbtools.dataset",
+    "FactPairs": "nbtools.dataset",
+    "near_questions": "nbtools.dataset",
+    "assert_held_out": "nbtools.dataset",
     # validate (fine-tuning file validator, auto-fix)
     "Issue": "nbtools.validate",
     "ValidationReport": "nbtools.validate",
@@ -193,8 +200,6 @@ _EXPORTS: dict[str, str] = {
     "model_ids": "nbtools.voice",
     "voice_profile_from_files": "nbtools.voice",
     "pick_example_answers": "nbtools.voice",
-    "VoiceSetup": "nbtools.voice",
-    "collect_answers": "nbtools.voice",
     "user_questions": "nbtools.voice",
     # export (dataset export for other trainers)
     "ExportOptions": "nbtools.export",
@@ -211,7 +216,70 @@ _EXPORTS: dict[str, str] = {
     "from_sharegpt": "nbtools.export",
     "workflow_inputs": "nbtools.export",
     "check_round_trip": "nbtools.export",
+    # walkthrough (run the tutorial notebooks unattended as trusted snapshots, summarise what the run made)
+    "WalkthroughSummary": "nbtools.walkthrough",
+    "walkthrough_summary": "nbtools.walkthrough",
+    "run_notebooks": "nbtools.walkthrough",
 }
+
+# What editors and type checkers see behind the lazy names above (never run: __getattr__ loads them on use).
+# Keep it in step with _EXPORTS (tests/test_public_surface.py checks that both list the same names).
+if TYPE_CHECKING:
+    from nbtools.errors import (
+        NbtoolsError, InputError, DataFormatError, JsonlError, ConfigError, BackendError, JobError, ModelNotFoundError,
+    )
+    from nbtools.settings import home_dir, mask_secret
+    from nbtools.tokens import (
+        TokenCounter, ExampleTokens, get_encoding, encoding_name_for_model, TokenStats, token_stats, token_histogram,
+    )
+    from nbtools.basemodels import base_model_dir, load_tokenizer, DEFAULT_BASE_MODEL
+    from nbtools.server.launcher import LocalServer, ensure_local_server, stop_local_server
+    from nbtools.corpus import (
+        read_corpus, read_corpora, clean_corpus, ColumnMapping, CleaningPipeline, CleaningResult, default_steps,
+        FixUnicode, StripMarkup, StripBoilerplate, RedactPII, NormalizeWhitespace, LengthFilter, LanguageFilter,
+        SafetyScreen, ExactDuplicates, NearDuplicates, RepeatedMessages, DropIncompleteConversations, cleaning_funnel,
+        cleaning_bars,
+    )
+    from nbtools.cost import (
+        ModelPrice, TrainingEstimate, InferenceComparison, LifecycleStatus, load_price_table, price_for, default_epochs,
+        estimate_training, estimate_training_table, compare_inference, compare_inference_on_examples,
+        prompt_tokens_per_request, fine_tuning_status, training_cost_bar, break_even_figure, OptionCost,
+        break_even_monthly_volume, cost_per_1000_by_volume, volume_cost_chart, volume_range, options_from_comparison,
+    )
+    from nbtools.moderation import moderate, ModerationResult
+    from nbtools.dataset import (
+        BuildResult, SplitResult, SystemPrompts, build_sft_examples, build_tool_examples, build_dpo_pairs,
+        infer_tool_definitions, split_examples, example_text, read_system_prompts, pseudonymize, PseudonymResult,
+        placeholder_counts, read_facts_sheet, parse_facts_sheet, FactsSheet, Fact, fact_pairs, FactPairs,
+        near_questions, assert_held_out,
+    )
+    from nbtools.jsonl import read_jsonl, write_jsonl
+    from nbtools.validate import (
+        Issue, ValidationReport, FixReport, validate_file, validate_records, fix_file, token_limit_for,
+    )
+    from nbtools.backend import Backend, resolve_backend, connect, ensure_backend, client_backend
+    from nbtools.jobs import (
+        JobSpec, Finding, Preflight, preflight, UploadedFile, upload_file, launch_job, JobRecord, RunLog, find_jobs,
+        latest_job, WatchResult, watch_job, cancel_job, watch_widget, JobWatcher, launch_panel, LaunchPanel,
+        events_frame, metrics_frame, metrics_figure, list_checkpoints, read_result_file, parse_result_file,
+        result_figure,
+    )
+    from nbtools.compare import (
+        ModelSetup, standard_setups, job_setups, ResultCache, run_comparison, comparison_summary, outputs_table,
+        Pairing, Rating, DpoExport, blind_pairs, record_rating, read_ratings, win_rates, win_rate_chart, export_dpo,
+        CompareWidget, compare_widget,
+    )
+    from nbtools.voice import (
+        VoiceProfile, save_profile, load_profile, list_versions, diff_profiles, VoiceThresholds, VoiceCheck, Embedder,
+        check_answer, score_answers, pass_rates, pass_rate_chart, checks_table, propose_rewrites, save_proposals,
+        load_proposals, proposals_frame, read_decisions, accepted_examples, add_to_dataset, voice_studio, review_widget,
+        model_ids, voice_profile_from_files, pick_example_answers, user_questions,
+    )
+    from nbtools.export import (
+        ExportOptions, ExportResult, ImportedDataset, ManifestCheck, FormatLoss, export_dataset, import_dataset,
+        read_examples, read_manifest, verify_manifest, to_sharegpt, from_sharegpt, workflow_inputs, check_round_trip,
+    )
+    from nbtools.walkthrough import WalkthroughSummary, walkthrough_summary, run_notebooks
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -19,15 +19,26 @@ service at api.openai.com, with ``OPENAI_API_KEY``), ``custom`` (any OpenAI-comp
 Keys are never printed (``repr``, ``str`` and :meth:`Backend.describe` mask them) and never sent where they were not
 meant to go: :func:`connect` builds the ``openai`` client with a guard that refuses any request to another origin than
 the backend's, or carrying another key than the backend's.
+
+The backend is resolved once: :func:`connect` keeps it beside the client it returns, and :func:`client_backend`
+(what ``jobs``, ``compare`` and the CLI ask) hands it back without reading a file or sending a request. A client made
+elsewhere (a plain ``openai.OpenAI(...)``) is classified once from its base URL and remembered.
+
+    >>> import openai
+    >>> client_backend(openai.OpenAI(api_key="team-key-0123456789", base_url="https://llm.example.com/v1/")).kind
+    'custom'
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
+import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .errors import BackendError, ConfigError
 from .settings import mask_secret
@@ -49,6 +60,10 @@ ENV_BACKEND = "NBTOOLS_BACKEND"
 ENV_KEY, ENV_URL, ENV_ORG, ENV_PROJECT = "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"
 _KINDS = ("auto", "local", "openai", "custom")
 _OPENAI_HOST = "api.openai.com"
+
+# client -> (its base URL then, the Backend it talks to): filled by connect(), and by client_backend() for clients
+# made elsewhere. Weak keys: an entry goes with its client.
+_BACKENDS: weakref.WeakKeyDictionary[Any, tuple[str, Backend]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -103,15 +118,19 @@ def _origin(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{ENV_URL} must be an http(s) URL such as https://api.example.com/v1 (got {url!r})")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{parts.hostname.lower()}:{port}"
+    return f"{parts.scheme}://{parts.hostname.lower()}:{_port(parts)}"
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 class _Settings:
     """Variables from the environment and a .env file, each remembering where it came from."""
 
     def __init__(self, environ: Mapping[str, str], dotenv: Mapping[str, str | None], dotenv_path: str | None):
-        self._sources = [("environment", dict(environ)), (dotenv_path or ".env", dict(dotenv))]
+        self._sources: list[tuple[str, dict[str, str | None]]] = [("environment", dict(environ)),
+                                                                   (dotenv_path or ".env", dict(dotenv))]
 
     def get(self, name: str, *, source: str | None = None) -> tuple[str | None, str | None]:
         """(value, source) of `name`: the first non-empty source, or only `source` when given."""
@@ -197,8 +216,9 @@ def resolve_backend(kind: str = "auto", *, env_file: str | os.PathLike[str] | No
 
 
 def ensure_backend(backend: Backend, *, home: str | os.PathLike[str] | None = None) -> Backend:
-    """`backend` ready for requests: for ``local``, the running server's URL and key (started if needed)."""
-    if backend.kind != "local":
+    """`backend` ready for requests: for ``local`` without a URL, the running server's URL and key (started if
+    needed); a ``local`` Backend that names its URL and key (a server started with ``nbtools serve``) is kept."""
+    if backend.kind != "local" or (backend.base_url is not None and backend.api_key is not None):
         return backend
     from .server.launcher import ensure_local_server
 
@@ -233,8 +253,14 @@ def connect(backend: Backend | str = "auto", *, env_file: str | os.PathLike[str]
             http_client: Any = None, **client_options: Any):
     """An ``openai.OpenAI`` client for `backend` (a Backend or a kind to resolve), the local server started if needed.
 
-    `http_client` (an ``httpx2.Client``) is used as given, with the origin/key guard added to its request hooks (so
-    give each backend its own); other keyword arguments (``timeout``, ``max_retries``) go to ``openai.OpenAI``.
+    ``connect("local")`` is the local server of `home` with its own key (no OpenAI variable is read for it). The
+    resolved Backend stays with the client: :func:`client_backend` returns it without rebuilding it. `http_client`
+    (an ``httpx2.Client``) is used as given, with the origin/key guard added to its request hooks (so give each
+    backend its own); other keyword arguments (``timeout``, ``max_retries``) go to ``openai.OpenAI``.
+
+        client = connect("local")                 # starts the server on first use
+        client.models.list().data[0].id           # 'smollm2-135m-instruct'
+        client_backend(client).kind               # 'local', no request sent
     """
     import openai
 
@@ -243,21 +269,76 @@ def connect(backend: Backend | str = "auto", *, env_file: str | os.PathLike[str]
     backend = ensure_backend(backend, home=home)
     client = http_client if http_client is not None else openai.DefaultHttpxClient()  # the SDK's own defaults
     client.event_hooks = {**client.event_hooks, "request": [*client.event_hooks["request"], _guard(backend)]}
-    return openai.OpenAI(api_key=backend.api_key, base_url=backend.base_url, organization=backend.organization,
+    made = openai.OpenAI(api_key=backend.api_key, base_url=backend.base_url, organization=backend.organization,
                          project=backend.project, http_client=client, **client_options)
+    _BACKENDS[made] = (str(made.base_url), backend)
+    return made
 
 
 def client_backend(client: Any, *, home: str | os.PathLike[str] | None = None) -> Backend:
-    """The Backend an ``openai`` client talks to: ``openai`` for api.openai.com, ``local`` when it is the running
-    local server of `home`, else ``custom``."""
+    """The Backend an ``openai`` client talks to, as :func:`connect` resolved it (no file read, no request).
+
+    A client not made by :func:`connect`, or since pointed at another URL, is classified from its base URL, then
+    remembered: ``openai`` for api.openai.com, ``local`` when it is the server recorded as running for `home`
+    (its ``server.json``; no request is sent), else ``custom``.
+
+    >>> import openai
+    >>> client_backend(openai.OpenAI(api_key="sk-doc-example", base_url="https://api.openai.com/v1")).kind
+    'openai'
+    """
+    url = str(client.base_url)
+    known = _remembered(client)
+    if known is not None and known[0] == url:
+        return known[1]
+    found = _classify(client, home=home)
+    with contextlib.suppress(TypeError):  # a client object that takes no weak reference is not remembered
+        _BACKENDS[client] = (url, found)
+    return found
+
+
+def _classify(client: Any, *, home: str | os.PathLike[str] | None) -> Backend:
+    """The Backend of `client` judged from its base URL and the local server's record, without a request."""
     url = str(client.base_url).rstrip("/")
     kind: BackendKind = "custom"
     if urlsplit(url).hostname == _OPENAI_HOST:
         kind = "openai"
     else:
-        from .server.launcher import server_status
+        from .server.launcher import running_server_url
 
-        running = server_status(home)
-        if running["running"] and running["base_url"] and _origin(running["base_url"]) == _origin(url):
+        running = running_server_url(home)
+        if running is not None and _same_server(running, url):
             kind = "local"
-    return Backend(kind, url, client.api_key, client.organization, client.project, key_source="client")
+    return Backend(kind, url, getattr(client, "api_key", None), getattr(client, "organization", None),
+                   getattr(client, "project", None), key_source="client")
+
+
+def _remembered(client: Any) -> tuple[str, Backend] | None:
+    try:
+        return _BACKENDS.get(client)
+    except TypeError:  # a client object that takes no weak reference: never remembered
+        return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _same_server(a: str, b: str) -> bool:
+    """Whether two URLs reach the same server: same scheme and port, and the same host or two loopback names.
+
+    >>> _same_server("http://127.0.0.1:8765/v1", "http://localhost:8765/v1/")
+    True
+    >>> _same_server("http://127.0.0.1:8765/v1", "http://127.0.0.1:8766/v1")
+    False
+    """
+    _origin(a), _origin(b)  # both http(s) with a host, else ConfigError
+    first, second = urlsplit(a), urlsplit(b)
+    if (first.scheme, _port(first)) != (second.scheme, _port(second)):
+        return False
+    hosts = (first.hostname or "", second.hostname or "")  # urlsplit gives them lower-cased
+    return hosts[0] == hosts[1] or all(_loopback(host) for host in hosts)

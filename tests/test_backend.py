@@ -14,6 +14,7 @@ import pytest
 
 from nbtools.backend import Backend, client_backend, connect, resolve_backend
 from nbtools.errors import BackendError, ConfigError
+from backend_support import ServerLookups
 
 # fake keys, assembled at run time so that no key-shaped text sits in the repository
 OPENAI_KEY = "-".join(["sk", "proj", "TESTkeyDoNotUse000000000000000000001234"])
@@ -207,9 +208,83 @@ def test_organisation_headers_follow_the_backend_not_the_process_environment(mon
     assert (sent["openai-organization"], sent["openai-project"]) == ("org-mine", "proj-1")
 
 
-@pytest.mark.parametrize("base_url, kind", [(OPENAI_URL, "openai"), (URL, "custom")])
-def test_client_backend_names_the_kind_of_a_client(tmp_path, base_url, kind):
-    client = openai.OpenAI(api_key=TEAM_KEY, base_url=base_url)
+# -- one backend object: connect() keeps it, client_backend() hands it back -------------------------------------------
+
+@pytest.fixture
+def lookups(monkeypatch):
+    return ServerLookups(monkeypatch)
+
+
+CONNECTED = [
+    # (id, kind, environment, expected base URL)
+    ("openai", "openai", {"OPENAI_API_KEY": OPENAI_KEY}, OPENAI_URL),
+    ("custom", "custom", {"OPENAI_BASE_URL": URL, "OPENAI_API_KEY": TEAM_KEY}, URL),
+]
+
+
+@pytest.mark.parametrize("kind, environ, url", [c[1:] for c in CONNECTED], ids=[c[0] for c in CONNECTED])
+def test_connect_keeps_the_resolved_backend_with_the_client(lookups, kind, environ, url):
+    resolved = resolve_backend(kind, env_file=None, environ=environ)
+    client = connect(resolved, http_client=Recorder().client(), max_retries=0)
+    found = client_backend(client)
+    assert found is resolved and client_backend(client) is resolved  # the same object, not a rebuilt one
+    assert (found.kind, found.base_url, found.key_source) == (kind, url, "environment")
+    assert lookups.calls == []
+
+
+def test_a_local_backend_that_names_its_server_is_kept_as_given(lookups):
+    given = Backend("local", "http://127.0.0.1:8765/v1", "nb-" + "k" * 30, key_source="local server")
+    recorder = Recorder()
+    client = connect(given, http_client=recorder.client(), max_retries=0)
+    assert client_backend(client) is given and str(client.base_url) == "http://127.0.0.1:8765/v1/"
+    client.models.list()
+    assert [str(r.url) for r in recorder.requests] == ["http://127.0.0.1:8765/v1/models"]
+    assert lookups.calls == []  # no server started, found or asked
+
+
+FOREIGN = [
+    # (id, base_url, expected kind, server.json reads to classify it)
+    ("api.openai.com", OPENAI_URL, "openai", 0),
+    ("api.openai.com with a trailing slash", OPENAI_URL + "/", "openai", 0),
+    ("another provider", URL, "custom", 1),
+    ("loopback with no local server recorded", "http://127.0.0.1:8765/v1", "custom", 1),
+]
+
+
+@pytest.mark.parametrize("base_url, kind, reads", [c[1:] for c in FOREIGN], ids=[c[0] for c in FOREIGN])
+def test_a_foreign_client_is_classified_once_from_its_url_and_remembered(tmp_path, lookups, base_url, kind, reads):
+    recorder = Recorder()
+    client = openai.OpenAI(api_key=TEAM_KEY, base_url=base_url, http_client=recorder.client())
     found = client_backend(client, home=tmp_path)
-    assert (found.kind, found.base_url) == (kind, base_url)
-    assert TEAM_KEY not in repr(found)
+    assert (found.kind, found.base_url, found.key_source) == (kind, base_url.rstrip("/"), "client")
+    assert TEAM_KEY not in repr(found) and TEAM_KEY not in str(found.describe())
+    assert lookups.calls == ["server.json read"] * reads  # never a health check
+    assert client_backend(client, home=tmp_path) is found and lookups.calls == ["server.json read"] * reads
+    assert recorder.requests == []  # classified without sending anything
+
+
+def test_a_client_pointed_elsewhere_is_classified_again():
+    client = connect("custom", env_file=None, environ={"OPENAI_BASE_URL": URL, "OPENAI_API_KEY": TEAM_KEY},
+                     http_client=Recorder().client(), max_retries=0)
+    copy = client.with_options(base_url=OPENAI_URL)
+    assert (client_backend(copy).kind, client_backend(client).kind) == ("openai", "custom")
+    client.base_url = OPENAI_URL  # the SDK allows it; the remembered backend no longer applies
+    assert client_backend(client).kind == "openai"
+    with pytest.raises(BackendError, match="refused to send"):  # and the guard still keeps the key at home
+        client.models.list()
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("http://127.0.0.1:8765/v1", "http://127.0.0.1:8765/v1/", True),
+    ("http://127.0.0.1:8765/v1", "http://localhost:8765/v1", True),
+    ("http://[::1]:8765/v1", "http://127.0.0.1:8765/v1", True),
+    ("http://127.0.0.1:8765/v1", "http://127.0.0.1:8766/v1", False),
+    ("http://127.0.0.1:8765/v1", "https://127.0.0.1:8765/v1", False),
+    ("http://127.0.0.1:80/v1", "http://localhost/v1", True),
+    ("https://llm.example.com/v1", "https://llm.example.com:443/v1", True),
+    ("http://192.168.1.5:8765/v1", "http://127.0.0.1:8765/v1", False),
+])
+def test_same_server(a, b, same):
+    from nbtools.backend import _same_server
+
+    assert _same_server(a, b) is same and _same_server(b, a) is same

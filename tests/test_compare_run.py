@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from nbtools import load_price_table
-from nbtools.backend import connect
+from nbtools.backend import Backend, connect
 from nbtools.compare import (
     ModelSetup,
     ResultCache,
@@ -28,6 +28,7 @@ from nbtools.compare import (
 )
 from nbtools.errors import BackendError, InputError
 from nbtools.server.config import ServerConfig
+from backend_support import ServerLookups
 from server_support import Recorder, ScriptedChatEngine, assert_schema, thread_server
 
 KEY = "nb-scripted-test-key-0000000000"
@@ -271,6 +272,24 @@ def test_the_hosted_path_sends_documented_requests_and_prices_them(tmp_path):
     assert not results.astype(str).apply(lambda col: col.str.contains(HOSTED_KEY[-16:])).any().any()
     for path in tmp_path.iterdir():
         assert HOSTED_KEY[-16:] not in path.read_text(encoding="utf-8")
+
+
+def test_cache_keys_and_cost_follow_the_connections_backend(server, tmp_path, monkeypatch):
+    """The local server is cached as "local" whatever URL it is reached by; the same server reached by a plain
+    client that nbtools cannot tell is the local one is another backend (custom), with its own cache entries."""
+    monkeypatch.setenv("NBTOOLS_HOME", str(tmp_path / "home"))  # no local server recorded there
+    lookups = ServerLookups(monkeypatch)
+    url, _ = server
+    local = connect(Backend("local", url, KEY, key_source="local server"), max_retries=0)
+    by_name = connect(Backend("local", url.replace("127.0.0.1", "localhost"), KEY, key_source="local server"),
+                      max_retries=0)
+    plain = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0)
+    first, again, other = (run_comparison(c, ["Hi?"], SETUPS[:1], cache=tmp_path) for c in (local, by_name, plain))
+    assert (first["backend"][0], again["backend"][0], other["backend"][0]) == ("local", "local", "custom")
+    assert again["cached"][0] and again["key"][0] == first["key"][0]
+    assert not other["cached"][0] and other["key"][0] != first["key"][0]
+    assert first["cost_per_1k_usd"][0] == 0.0 and first["seconds_per_1k"][0] > 0
+    assert lookups.calls == ["server.json read"]  # the plain client's classification, once; never a health check
 
 
 def test_the_same_question_to_another_backend_is_another_cache_entry(client, tmp_path):

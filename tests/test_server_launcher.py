@@ -14,7 +14,8 @@ import openai
 import pytest
 
 from nbtools.errors import ConfigError
-from nbtools.server.launcher import ensure_local_server, local_client, server_status, stop_local_server
+from nbtools.backend import client_backend, connect
+from nbtools.server.launcher import ensure_local_server, running_server_url, server_status, stop_local_server
 from server_support import wait_for
 
 
@@ -47,8 +48,9 @@ def test_ensure_starts_once_then_reuses_and_hides_the_key(home):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and key_file.read_text() == server.api_key
     assert server.api_key not in repr(server) and server.api_key[-4:] in repr(server)
     assert server.api_key not in json.dumps(server_status(home))
-    client = local_client(home=home, max_retries=0)
+    client = connect("local", env_file=None, environ={}, home=home, max_retries=0)
     assert client.models.list().data[0].id == "smollm2-135m-instruct"
+    assert client_backend(client).base_url == server.base_url == running_server_url(home)
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=server.base_url, api_key="nb-wrong", max_retries=0).models.list()
     logs = (server.data_dir / "logs" / "server.log").read_text()
@@ -58,7 +60,7 @@ def test_ensure_starts_once_then_reuses_and_hides_the_key(home):
 def test_back_to_back_requests_do_not_wait_for_delayed_acks(home):
     """With Nagle's algorithm on the server's sockets every keep-alive request took >= 40 ms (the client's
     delayed-ACK timer); the fastest of 20 requests shows whether that floor is gone."""
-    client = local_client(home=home, max_retries=0)
+    client = connect("local", env_file=None, environ={}, home=home, max_retries=0)
     timings = []
     for _ in range(20):
         start = time.perf_counter()
@@ -79,7 +81,7 @@ def test_stop_ends_server_and_worker(home):
     worker = _worker_pid(server.data_dir)
     assert stop_local_server(home) is True
     assert _gone(server.pid) and wait_for(lambda: _gone(worker), timeout=10, what="the worker to exit")
-    assert server_status(home)["running"] is False
+    assert server_status(home)["running"] is False and running_server_url(home) is None
     assert stop_local_server(home) is False
 
 

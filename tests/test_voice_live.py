@@ -1,5 +1,5 @@
 """The voice tools against the REAL local server (nbtools.server) and the real base model: streaming, the studio,
-rewrites with provenance, review, dataset. Short generations (max_tokens ≤ 40) keep this under a minute on CPU."""
+voice set-ups through the compare room's runner and cache, rewrites with provenance, review, dataset. Short generations (max_tokens ≤ 40) keep this under a minute on CPU."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import json
 import pandas as pd
 import pytest
 
-from nbtools.server.launcher import ensure_local_server, local_client, stop_local_server
+from nbtools.backend import connect
+from nbtools.server.launcher import ensure_local_server, stop_local_server
+from nbtools.compare import ModelSetup, run_comparison, standard_setups
+from nbtools.dataset import SystemPrompts
 from nbtools.voice import (
     VoiceProfile,
-    VoiceSetup,
     accepted_examples,
-    collect_answers,
     add_to_dataset,
     load_proposals,
     model_ids,
@@ -21,9 +22,10 @@ from nbtools.voice import (
     read_decisions,
     review_widget,
     save_proposals,
+    score_answers,
     voice_studio,
 )
-from nbtools.voice.chat import chat_messages, complete, stream_reply
+from nbtools.voice.chat import complete, stream_reply
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +43,12 @@ PROFILE = VoiceProfile(
 def client(tmp_path_factory):
     home = tmp_path_factory.mktemp("voice-server-home")
     ensure_local_server(home=home)
-    yield local_client(home=home)
+    yield connect("local", env_file=None, environ={}, home=home)
     stop_local_server(home)
 
 
 def test_streamed_reply_equals_the_non_streamed_one(client):
-    messages = chat_messages(PROFILE.instructions, "How long does shipping take?")
+    messages = ModelSetup("long", BASE, PROFILE.instructions).messages("How long does shipping take?")
     chunks = list(stream_reply(client, BASE, messages, max_tokens=30))
     assert len(chunks) > 1  # really streamed, several deltas
     assert "".join(chunks) == complete(client, BASE, messages, max_tokens=30)  # greedy: same text both ways
@@ -98,11 +100,18 @@ def test_rewrite_review_and_add_to_dataset(client, tmp_path):
     assert line["messages"][-1] == {"role": "assistant", "content": proposals[0].proposed}
 
 
-def test_collect_answers_reports_the_servers_usage(client):
-    setups = [VoiceSetup("long", BASE, PROFILE.instructions), VoiceSetup("none", BASE)]
-    prompts = ["Do you ship to Canada?"]
-    frame = collect_answers(client, prompts, setups, max_tokens=20)
-    assert frame[["setup", "prompt"]].values.tolist() == [["long", prompts[0]], ["none", prompts[0]]]
-    long, bare = frame.itertuples()
-    assert long.answer == complete(client, BASE, chat_messages(PROFILE.instructions, prompts[0]), max_tokens=20)
+def test_voice_setups_run_through_the_comparison_runner_and_its_cache(client, tmp_path):
+    prompts = SystemPrompts(long=PROFILE.instructions, short="You are Brewtiful Coffee's support assistant.",
+                            sections={})
+    setups = standard_setups(BASE, prompts)  # base alone; base + long instructions
+    questions = ["Do you ship to Canada?"]
+    first = run_comparison(client, questions, setups, max_tokens=20, cache=tmp_path / "cache")
+    again = run_comparison(client, questions, setups, max_tokens=20, cache=tmp_path / "cache")
+    assert not first["cached"].any() and again["cached"].all()
+    assert again["output"].tolist() == first["output"].tolist()
+    bare, long = first.itertuples()
     assert long.prompt_tokens > bare.prompt_tokens > 0 and 0 < long.completion_tokens <= 20
+    # the studio streams a set-up's messages as the runner sends them: greedy, so the very same text
+    assert "".join(stream_reply(client, BASE, setups[1].messages(questions[0]), max_tokens=20)) == long.output
+    scored = score_answers(first, PROFILE, text_column="output")
+    assert scored["setup"].tolist() == [s.label for s in setups] and (scored["words"] > 0).all()

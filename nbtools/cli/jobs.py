@@ -78,11 +78,9 @@ def _client(args: argparse.Namespace):
 
 
 def _backend(args: argparse.Namespace) -> int:
-    from ..backend import client_backend, resolve_backend
+    from ..backend import client_backend
 
-    backend = resolve_backend(args.backend)
-    shown = client_backend(_client(args)).describe() if backend.kind == "local" else backend.describe()
-    for key, value in shown.items():
+    for key, value in client_backend(_client(args)).describe().items():  # the local server starts if needed
         print(f"{key:13} {value}")
     return 0
 

@@ -18,7 +18,7 @@ from .ratings import (
     win_rate_chart,
     win_rates,
 )
-from .run import backend_of, comparison_summary, outputs_table, request_cost_usd, run_comparison
+from .run import comparison_summary, outputs_table, request_cost_usd, run_comparison
 from .setups import BASE, FINE_TUNED, INSTRUCTED, ModelSetup, checkpoint_label, job_setups, standard_setups
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "Pairing",
     "Rating",
     "ResultCache",
-    "backend_of",
     "blind_pairs",
     "cache_key",
     "checkpoint_label",

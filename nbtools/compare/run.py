@@ -18,11 +18,11 @@ import math
 import os
 import time
 from typing import Any, Literal, Sequence
-from urllib.parse import urlsplit
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..backend import Backend, client_backend
 from ..errors import BackendError, InputError, ModelNotFoundError
 from .cache import ResultCache, cache_key
 from .setups import ModelSetup
@@ -32,7 +32,6 @@ __all__ = [
     "comparison_summary",
     "outputs_table",
     "request_cost_usd",
-    "backend_of",
     "RESULT_COLUMNS",
 ]
 
@@ -40,34 +39,21 @@ RESULT_COLUMNS = [
     "prompt_id", "prompt", "setup", "model", "output", "finish_reason", "latency_s", "prompt_tokens",
     "completion_tokens", "total_tokens", "cost_per_1k_usd", "seconds_per_1k", "backend", "cached", "key", "error",
 ]
-_OPENAI_HOST = "api.openai.com"
 _STORED = ("output", "finish_reason", "latency_s", "prompt_tokens", "completion_tokens", "total_tokens")
 
 ErrorPolicy = Literal["raise", "record"]
 
 
-def backend_of(client: Any) -> tuple[str, str]:
-    """(kind, identity) of the backend a client talks to, without sending any request.
+def _cache_identity(backend: Backend) -> str:
+    """The backend's part of a cache key: ``openai``, ``local`` (whatever port the server got this time), or the
+    base URL of any other backend.
 
-    Kind is ``openai`` for api.openai.com, ``local`` for the local server recorded in the nbtools home, else
-    ``custom``. The identity goes into cache keys: ``openai``, ``local`` (whatever port the server got this time),
-    or the base URL.
-
-    >>> import openai
-    >>> backend_of(openai.OpenAI(api_key="sk-doc-example", base_url="https://llm.example.com/v1/"))
-    ('custom', 'https://llm.example.com/v1')
+    >>> _cache_identity(Backend("custom", "https://llm.example.com/v1"))
+    'https://llm.example.com/v1'
+    >>> _cache_identity(Backend("local", "http://127.0.0.1:40123/v1"))
+    'local'
     """
-    from ..server.config import default_data_dir
-    from ..server.runner import read_server_info
-
-    url = str(client.base_url).rstrip("/")
-    parts = urlsplit(url)
-    if parts.hostname == _OPENAI_HOST:
-        return "openai", "openai"
-    info = read_server_info(default_data_dir()) or {}
-    if parts.hostname in ("127.0.0.1", "localhost", "::1") and info.get("port") == parts.port:
-        return "local", "local"
-    return "custom", url
+    return backend.kind if backend.kind in ("openai", "local") else (backend.base_url or "").rstrip("/")
 
 
 def request_cost_usd(model: str, prompt_tokens: int | None, completion_tokens: int | None, *,
@@ -184,12 +170,12 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
     if errors not in ("raise", "record"):
         raise InputError("must be 'raise' or 'record'", field="errors", value=errors)
     store = _resolve_cache(cache)
-    backends = {id(c): backend_of(c) for c in {id(s.client or client): s.client or client for s in setups}.values()}
     cells = [(i, prompt, setup) for i, prompt in enumerate(prompts) for setup in setups]
     rows = []
     for prompt_id, prompt, setup in tqdm(cells, desc="comparing", unit="answer", leave=False):
         target = setup.client or client
-        kind, identity = backends[id(target)]
+        backend = client_backend(target)  # as connect() resolved it; another client is classified once
+        kind, identity = backend.kind, _cache_identity(backend)
         request = {"max_completion_tokens": max_tokens, "temperature": temperature,
                    **({"seed": seed} if seed is not None else {}), **setup.params}
         key = cache_key(backend=identity, model=setup.model, system=setup.system, prompt=prompt, params=request)

@@ -1,11 +1,12 @@
-"""Start, find and stop the local server from a notebook or the CLI, and get an ``openai`` client configured for it.
+"""Start, find and stop the local server from a notebook or the CLI.
 
 ``ensure_local_server()`` reuses the server already running for a home directory (found through its ``server.json``
 and a health check, ``GET /v1/models``) or starts a detached one. A local API key is generated once and kept in the
 data directory (file mode 0600); it is never printed: reprs show :func:`nbtools.settings.mask_secret`.
+An ``openai`` client for it comes from :func:`nbtools.connect` (``connect("local")``), which calls this module.
 
-    client = local_client()          # starts the server on first use
-    client.models.list().data[0].id  # 'smollm2-135m-instruct'
+    server = ensure_local_server()   # starts the server on first use
+    running_server_url()             # 'http://127.0.0.1:…/v1', read from server.json (no request sent)
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from ..settings import mask_secret
 from .config import default_data_dir
 from .runner import SERVER_INFO, read_server_info
 
-__all__ = ["LocalServer", "ensure_local_server", "stop_local_server", "local_client", "server_status", "KEY_FILE"]
+__all__ = ["LocalServer", "ensure_local_server", "stop_local_server", "server_status", "running_server_url",
+           "KEY_FILE"]
 
 KEY_FILE = "api_key"
 _START_TIMEOUT = 90.0
@@ -232,15 +234,10 @@ def server_status(home: str | os.PathLike[str] | None = None, *,
             "healthy": _healthy(url, key) == 200}
 
 
-def local_client(**kwargs: Any):
-    """An ``openai.OpenAI`` client for the local server (started if needed).
-
-    ``home``, ``port``, ``api_key`` and ``data_dir`` choose the server; other keyword arguments go to ``OpenAI``.
-    """
-    import openai
-
-    launch = {k: kwargs.pop(k) for k in ("home", "port", "api_key", "data_dir") if k in kwargs}
-    server = ensure_local_server(**launch)
-    return openai.OpenAI(base_url=server.base_url, api_key=server.api_key, **kwargs)
-
-
+def running_server_url(home: str | os.PathLike[str] | None = None, *,
+                       data_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """The base URL of the server recorded as running for `home`, or None: read from its ``server.json`` and checked
+    against the process table, without sending a request (nor creating the data directory)."""
+    directory = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir(home)
+    info = _running(directory)
+    return None if info is None else _base_url(info)
