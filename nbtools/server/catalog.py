@@ -18,8 +18,8 @@ from .state import ServerState
 __all__ = ["ModelTarget", "resolve_model", "list_models", "BASE_OWNER"]
 
 BASE_OWNER = "system"
-# SmolLM2's release (2024-11-01); custom base models use their config.json's modification time.
-_BUILTIN_CREATED = 1730419200
+# Release dates of the built-in base models; custom base models use their config.json's modification time.
+_BUILTIN_CREATED = {"smollm2-135m-instruct": 1730419200, "gemma3-270m": 1755129600}  # 2024-11-01, 2025-08-14
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class ModelTarget:
 
 def _base_target(state: ServerState, model_id: str) -> ModelTarget:
     source = state.config.base_models[model_id]
-    created = _BUILTIN_CREATED
+    created = _BUILTIN_CREATED.get(source, 0)
     if source not in BUILTIN_BASE_MODELS:
         config = Path(source).expanduser() / "config.json"
         created = int(config.stat().st_mtime) if config.is_file() else 0

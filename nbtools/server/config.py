@@ -5,8 +5,8 @@ Outside input (the CLI, an optional ``config.json`` in the data directory) enter
 shows in a repr or a log line.
 
 >>> cfg = ServerConfig(data_dir="/tmp/nbtools-doc-server", base_models={"tiny": "/models/tiny"})
->>> sorted(cfg.base_models)
-['smollm2-135m-instruct', 'tiny']
+>>> cfg.base_models["smollm2-135m-instruct"], cfg.base_models["tiny"]
+('smollm2-135m-instruct', '/models/tiny')
 >>> cfg.host, cfg.api_key
 ('127.0.0.1', None)
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from ..basemodels import DEFAULT_BASE_MODEL
+from ..basemodels import available_base_models
 from ..errors import ConfigError
 from ..settings import home_dir
 
@@ -69,7 +69,8 @@ class ServerConfig(BaseModel):
         for model_id in value:
             if not _MODEL_ID.match(model_id):
                 raise ValueError(f"base model id {model_id!r} must be letters, digits, '.', '_', '-' (no '/' or ':')")
-        return {DEFAULT_BASE_MODEL: DEFAULT_BASE_MODEL, **value}
+        default, *optional = available_base_models()  # optional: gemma3-270m once its package is installed
+        return {default: default, **value, **{m: m for m in optional if m not in value}}
 
     def resolved_train_threads(self) -> int:
         """Torch threads for the worker: the setting, else every core."""

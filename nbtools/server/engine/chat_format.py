@@ -22,7 +22,25 @@ from typing import Any, Mapping, Sequence
 
 from ...errors import InputError
 
-__all__ = ["template_messages", "template_supports_tools", "render_tool_call", "TOOLS_PREAMBLE"]
+__all__ = ["template_messages", "template_supports_tools", "render_tool_call", "TOOLS_PREAMBLE",
+           "GEMMA_CHAT_TEMPLATE", "GEMMA_END_OF_TURN"]
+
+GEMMA_END_OF_TURN = "<end_of_turn>"
+# Gemma's turn format, for Gemma base models whose tokenizer ships no chat template (Gemma 3 270M). As in Gemma's
+# official template, a system message goes at the start of the first user turn, separated by a blank line; contents
+# are trimmed; assistant turns are "model" turns. Unlike it, roles need not alternate (tool results become user
+# turns), and a system message not followed by a user message becomes a user turn of its own, so that every shorter
+# conversation renders as a prefix of the longer one (what loss masking in data.py needs).
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{%- set merge = messages | length > 1 and messages[0]['role'] == 'system' and messages[1]['role'] == 'user' -%}"
+    "{%- set prefix = messages[0]['content'] | trim + '\\n\\n' if merge else '' -%}"
+    "{%- for message in (messages[1:] if merge else messages) -%}"
+    "{{ '<start_of_turn>' + ('model' if message['role'] == 'assistant' else 'user') + '\\n' }}"
+    "{{ (prefix if loop.first else '') + message['content'] | trim + '<end_of_turn>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\\n' }}{%- endif -%}"
+)
 
 TOOLS_PREAMBLE = (
     "# Tools\n\nYou may call one or more functions to assist with the user query.\n"
