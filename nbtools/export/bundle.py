@@ -364,15 +364,12 @@ def export_dataset(
 
     Example inputs are lists of dicts, files, DataFrames or builder results; `cleaned` is the cleaned message
     table (its ``source`` column gives the card's provenance); `cleaning` the cleaning report (steps and settings).
-    `out_dir` must be new, empty, or a previous export (whose listed files are replaced).
+    `out_dir` must be new, empty, or a previous export (whose listed files are replaced). Every input is read and
+    checked before anything is written.
     """
     options = options or ExportOptions()
     out = Path(out_dir)
-    sources = {"train": train, "valid": valid, "dpo_train": dpo_train, "dpo_valid": dpo_valid}
-    parts = {ARGUMENT_PARTS[arg]: examples for arg, source in sources.items()
-             if (examples := _examples(source, ARGUMENT_PARTS[arg]))}
-    if "sft/train" not in parts:
-        raise InputError("the training set is empty: an export needs chat examples in train", field="train")
+    parts = _gather_parts({"train": train, "valid": valid, "dpo_train": dpo_train, "dpo_valid": dpo_valid})
     rejects_source, cleaned_source = _frame_source(rejects, "rejects"), _frame_source(cleaned, "cleaned")
     cleaning = _plain(cleaning)
     counter = TokenCounter.for_model(options.model)
@@ -381,6 +378,39 @@ def export_dataset(
 
     _prepare(out)
     entries: list[tuple[Path, dict[str, Any]]] = []
+    written = _write_parts(out, parts, tokens, formats, name=options.name, entries=entries)
+    manifest = _manifest_head(options, counter, formats, written.facts)
+    manifest.update(_write_llamafactory_info(out, written.llamafactory, entries))
+    manifest.update(_write_side_files(out, rejects_source, cleaned_source, manifest["counts"], entries))
+    manifest["cleaning"] = cleaning
+    manifest["format_losses"] = _write_losses(out, written.losses, entries)
+    manifest["tables"] = any(f in formats for f in ("csv", "parquet"))
+    _write_card_and_manifest(out, manifest, entries)
+    return ExportResult(out, manifest, written.losses)
+
+
+def _gather_parts(sources: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The non-empty parts by name ("sft/train", ...) from export_dataset's example arguments, each checked."""
+    parts = {ARGUMENT_PARTS[arg]: examples for arg, source in sources.items()
+             if (examples := _examples(source, ARGUMENT_PARTS[arg]))}
+    if "sft/train" not in parts:
+        raise InputError("the training set is empty: an export needs chat examples in train", field="train")
+    return parts
+
+
+@dataclass(frozen=True)
+class _WrittenParts:
+    """What writing the example files produced: each part's manifest facts, the format losses, and the ShareGPT
+    datasets for LLaMA-Factory (dataset name -> (file name, is a ranking dataset))."""
+
+    facts: dict[str, dict[str, Any]]
+    losses: tuple[FormatLoss, ...]
+    llamafactory: dict[str, tuple[str, bool]]
+
+
+def _write_parts(out: Path, parts: Mapping[str, list[dict[str, Any]]], tokens: Mapping[str, list[ExampleTokens]],
+                 formats: Sequence[str], *, name: str, entries: list[tuple[Path, dict[str, Any]]]) -> _WrittenParts:
+    """Write every part in every format (appending each file to `entries`)."""
     part_facts: dict[str, dict[str, Any]] = {}
     losses: list[FormatLoss] = []
     lf_datasets: dict[str, tuple[str, bool]] = {}
@@ -399,7 +429,7 @@ def export_dataset(
             elif fmt == "sharegpt":
                 rows, part_losses = sharegpt.write_sharegpt(examples, path, part=part)
                 losses.extend(part_losses)
-                lf_datasets[f"{options.name}_{kind}_{split}"] = (path.name, kind == "dpo")
+                lf_datasets[f"{name}_{kind}_{split}"] = (path.name, kind == "dpo")
             else:
                 rows = write_table(examples, path, tokens=tokens[part])
             facts[fmt] = relative
@@ -407,8 +437,13 @@ def export_dataset(
             bar.update()
         part_facts[part] = facts
     bar.close()
+    return _WrittenParts(part_facts, tuple(losses), lf_datasets)
 
-    manifest: dict[str, Any] = {
+
+def _manifest_head(options: ExportOptions, counter: TokenCounter, formats: Sequence[str],
+                   part_facts: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The manifest's first keys: what the dataset is, how it was counted, and its parts."""
+    return {
         "name": options.name,
         "description": options.description,
         "created_at": options.created_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -420,43 +455,61 @@ def export_dataset(
         "formats": list(formats),
         "provenance": list(options.provenance),
         "counts": {part: facts["examples"] for part, facts in part_facts.items()},
-        "parts": part_facts,
+        "parts": dict(part_facts),
     }
-    if lf_datasets:
-        info_path = out / "llamafactory" / "dataset_info.json"
-        info = sharegpt.dataset_info((name, file, ranking) for name, (file, ranking) in lf_datasets.items())
-        info_path.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        entries.append((info_path, {"format": "llamafactory-dataset-info"}))
-        manifest["llamafactory"] = {"dataset_info": "llamafactory/dataset_info.json", "datasets": sorted(lf_datasets)}
-    if rejects_source is not None:
-        manifest["rejects"] = _write_side_table(rejects_source, out / "rejects", "rejects", entries)
-        manifest["counts"]["rejects"] = manifest["rejects"]["rows"]
-    if cleaned_source is not None:
-        frame = cleaned_source if isinstance(cleaned_source, pd.DataFrame) else _read_frame(cleaned_source)
+
+
+def _write_llamafactory_info(out: Path, lf_datasets: Mapping[str, tuple[str, bool]],
+                             entries: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """``llamafactory/dataset_info.json`` for the ShareGPT files, when any were written; its manifest section."""
+    if not lf_datasets:
+        return {}
+    info_path = out / "llamafactory" / "dataset_info.json"
+    info = sharegpt.dataset_info((name, file, ranking) for name, (file, ranking) in lf_datasets.items())
+    info_path.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    entries.append((info_path, {"format": "llamafactory-dataset-info"}))
+    return {"llamafactory": {"dataset_info": "llamafactory/dataset_info.json", "datasets": sorted(lf_datasets)}}
+
+
+def _write_side_files(out: Path, rejects: pd.DataFrame | Path | None, cleaned: pd.DataFrame | Path | None,
+                      counts: dict[str, int], entries: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """The rejects table and the cleaned message table, when given; their manifest sections (`counts` updated)."""
+    sections: dict[str, Any] = {}
+    if rejects is not None:
+        sections["rejects"] = _write_side_table(rejects, out / "rejects", "rejects", entries)
+        counts["rejects"] = sections["rejects"]["rows"]
+    if cleaned is not None:
+        frame = cleaned if isinstance(cleaned, pd.DataFrame) else _read_frame(cleaned)
         path = out / "cleaned" / "messages.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, index=False)
         entries.append((path, {"format": "parquet", "part": "cleaned_messages", "rows": len(frame)}))
-        manifest["cleaned_messages"] = {"path": "cleaned/messages.parquet", "rows": len(frame)}
-        manifest["counts"]["cleaned_messages"] = len(frame)
+        sections["cleaned_messages"] = {"path": "cleaned/messages.parquet", "rows": len(frame)}
+        counts["cleaned_messages"] = len(frame)
         if "source" in frame.columns:
-            manifest["sources"] = {str(k): int(v) for k, v in frame["source"].value_counts().items()}
-    manifest["cleaning"] = cleaning
+            sections["sources"] = {str(k): int(v) for k, v in frame["source"].value_counts().items()}
+    return sections
+
+
+def _write_losses(out: Path, losses: Sequence[FormatLoss], entries: list[tuple[Path, dict[str, Any]]]) -> dict:
+    """The format losses' manifest section, and ``llamafactory/conversion_losses.csv`` when there are any."""
     loss_records = [vars(loss) for loss in losses]  # FormatLoss is flat: no deep copy needed
-    manifest["format_losses"] = {"total": len(losses), "summary": loss_summary(loss_records), "file": None}
+    section: dict[str, Any] = {"total": len(losses), "summary": loss_summary(loss_records), "file": None}
     if losses:
         path = out / "llamafactory" / "conversion_losses.csv"
         write_csv(pd.DataFrame(loss_records), path)
         entries.append((path, {"format": "losses", "rows": len(losses)}))
-        manifest["format_losses"]["file"] = "llamafactory/conversion_losses.csv"
-    manifest["tables"] = any(f in formats for f in ("csv", "parquet"))
+        section["file"] = "llamafactory/conversion_losses.csv"
+    return section
 
+
+def _write_card_and_manifest(out: Path, manifest: dict[str, Any], entries: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Hash every written file into the manifest, write the dataset card (listed too), then ``manifest.json``."""
     manifest["files"] = [file_entry(out, path, **facts) for path, facts in entries]
     card = out / "README.md"
     card.write_text(dataset_card(manifest), encoding="utf-8")
     manifest["files"].append(file_entry(out, card, format="card"))
     write_manifest(manifest, out)
-    return ExportResult(out, manifest, tuple(losses))
 
 
 def _write_side_table(source: pd.DataFrame | Path, folder: Path, stem: str,
