@@ -38,11 +38,12 @@ class Recorder:
         self.calls: list[tuple[str, str, str]] = []
         self.fail_on = fail_on
 
-    def __call__(self, model: str, system: str, prompt: str):
-        self.calls.append((model, system, prompt))
-        if model == self.fail_on:
-            raise BackendError(f"chat with model {model!r} failed: connection refused")
-        yield from REPLIES["A" if system.startswith("Long") else "B"]
+    def __call__(self, setup, prompt: str):
+        self.calls.append((setup.model, setup.system, prompt))
+        self.messages = setup.messages(prompt)  # what the runner would send for this set-up
+        if setup.model == self.fail_on:
+            raise BackendError(f"chat with model {setup.model!r} failed: connection refused")
+        yield from REPLIES["A" if setup.system.startswith("Long") else "B"]
 
 
 def make_studio(tmp_path, stream) -> VoiceStudio:
@@ -63,6 +64,10 @@ def test_run_streams_every_model_and_variant_into_its_output(tmp_path):
     models = list(studio.models.options)
     assert stream.calls == [(m, s, "When does my order ship?") for m in models
                             for s in ("Long instructions: greet with Hey there!", "Short prompt.")]
+    assert stream.messages == [{"role": "system", "content": "Short prompt."},
+                               {"role": "user", "content": "When does my order ship?"}]
+    assert {(v, m): s.label for (v, m), s in studio.setups.items()} == {
+        (v, m): f"{m} · instructions {v}" for m in models for v in "AB"}
     for model in models:
         for variant in "AB":
             chunks = REPLIES[variant]

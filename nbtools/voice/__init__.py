@@ -1,12 +1,13 @@
 """Brand voice: profiles (versioned files), voice checks, scoring, rewrites into the voice, and the studio widgets.
 
-Workflow: write a :class:`VoiceProfile` → try custom instructions in the :func:`voice_studio` → score answers with
-:func:`score_answers` / :func:`pass_rates` → grow the training set with :func:`propose_rewrites` and the
-:func:`review_widget` → :func:`accepted_examples` / :func:`add_to_dataset`.
+Workflow: write a :class:`VoiceProfile` → try custom instructions in the :func:`voice_studio` → answer held-out
+:func:`user_questions` with the compare room's set-ups and runner (``nbtools.standard_setups``,
+``nbtools.run_comparison``) → score the answers with :func:`score_answers` / :func:`pass_rates` → grow the
+training set with :func:`propose_rewrites` and the :func:`review_widget` → :func:`accepted_examples` /
+:func:`add_to_dataset`.
 """
 
-from .answers import VoiceSetup, collect_answers, user_questions
-from .chat import chat_messages, complete, model_ids, stream_reply
+from .chat import complete, model_ids, stream_reply
 from .checks import (
     CHECK_NAMES,
     Embedder,
@@ -45,6 +46,7 @@ from .sources import (
     read_style_guide,
     voice_profile_from_files,
 )
+from .questions import user_questions
 from .scoring import checks_table, pass_rate_chart, pass_rates, score_answers
 from .widgets import ReviewWidget, StudioActions, VoiceStudio, review_widget, studio_actions, voice_studio
 
@@ -61,16 +63,13 @@ __all__ = [
     "StyleGuide",
     "VoiceCheck",
     "VoiceProfile",
-    "VoiceSetup",
     "VoiceStudio",
     "VoiceThresholds",
     "accepted_examples",
     "add_to_dataset",
-    "chat_messages",
     "check_answer",
     "check_answers",
     "checks_table",
-    "collect_answers",
     "complete",
     "diff_profiles",
     "list_profiles",

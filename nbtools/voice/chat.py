@@ -1,7 +1,10 @@
-"""The few chat calls the voice tools make, through any client with ``.chat.completions.create`` (openai.OpenAI).
+"""The chat calls the voice tools make besides the comparison runner: a streamed reply (the studio), one reply (the
+rewrites), the models a backend serves. Through any client with ``.chat.completions.create`` (openai.OpenAI).
 
-The client is always passed in (the local server's ``local_client()`` by default in the notebooks); nothing here
-reads keys or settings. API failures become :class:`~nbtools.errors.BackendError` naming the model.
+The client is always passed in (``nbtools.connect("local")`` in the notebooks); nothing here reads keys or
+settings. The messages come from a set-up (:meth:`nbtools.ModelSetup.messages`). API failures become
+:class:`~nbtools.errors.BackendError` naming the model. Answers of whole set-ups, cached, come from
+:func:`nbtools.run_comparison`, which does not stream.
 """
 
 from __future__ import annotations
@@ -12,19 +15,7 @@ import openai
 
 from ..errors import BackendError
 
-__all__ = ["chat_messages", "stream_reply", "complete", "model_ids"]
-
-
-def chat_messages(system: str | None, prompt: str) -> list[dict[str, str]]:
-    """Chat messages for one prompt, with a system message when `system` is not blank.
-
-    >>> chat_messages("Be brief.", "Hi")
-    [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
-    >>> chat_messages("  ", "Hi")
-    [{'role': 'user', 'content': 'Hi'}]
-    """
-    messages = [{"role": "system", "content": system}] if system and system.strip() else []
-    return messages + [{"role": "user", "content": prompt}]
+__all__ = ["stream_reply", "complete", "model_ids"]
 
 
 def stream_reply(

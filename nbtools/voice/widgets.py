@@ -1,5 +1,7 @@
 """Thin ipywidgets views: the voice studio (A/B custom instructions, live streaming) and the rewrite review.
 
+Each studio cell (instructions A or B for one model) is a compare-room set-up (:class:`nbtools.ModelSetup`), so its
+messages are built exactly as :func:`nbtools.run_comparison` builds them; the studio streams it (the runner does not).
 The widgets compute nothing themselves: they call plain functions handed to them (:class:`StudioActions`, a
 `decide` function) and keep what they showed in plain attributes (``answers``, ``checks``, ``decisions``,
 ``errors``), so tests drive them by setting ``.value`` and calling ``.click()`` and then read state and files.
@@ -20,7 +22,8 @@ import ipywidgets as w
 import pandas as pd
 
 from ..widget_errors import error_html, shows_errors
-from .chat import chat_messages, model_ids, stream_reply
+from ..compare.setups import ModelSetup
+from .chat import model_ids, stream_reply
 from .checks import Embedder, VoiceCheck, check_answer
 from .profile import VoiceProfile, list_versions, load_profile, save_profile
 from .review import ReviewDecision, pending, read_decisions, record_decision, review_progress
@@ -36,7 +39,7 @@ VARIANTS = ("A", "B")
 class StudioActions:
     """The functions the studio calls: stream a reply, check an answer, save / load / list profile versions."""
 
-    stream: Callable[[str, str, str], Iterable[str]]  # (model, system prompt, user prompt) -> text chunks
+    stream: Callable[[ModelSetup, str], Iterable[str]]  # (set-up, user prompt) -> text chunks
     check: Callable[[str, VoiceProfile], VoiceCheck]
     save: Callable[[VoiceProfile], VoiceProfile]
     load: Callable[[str, int | None], VoiceProfile]  # (name, version or None for the newest)
@@ -61,6 +64,7 @@ class VoiceStudio:
         self.checks: dict[tuple[str, str], VoiceCheck] = {}
         self.errors: list[Exception] = []
         self.outputs: dict[tuple[str, str], w.Output] = {}
+        self.setups: dict[tuple[str, str], ModelSetup] = {}
         self.check_views: dict[tuple[str, str], w.HTML] = {}
 
         area = {"width": "100%", "height": "180px"}
@@ -112,10 +116,8 @@ class VoiceStudio:
             raise ValueError("type a prompt first")
         if not self.models.value:
             raise ValueError("choose at least one model")
-        self.answers.clear()
-        self.checks.clear()
-        self.outputs.clear()
-        self.check_views.clear()
+        for shown in (self.answers, self.checks, self.outputs, self.check_views, self.setups):
+            shown.clear()
         rows = []
         for model in self.models.value:
             cells = []
@@ -130,9 +132,11 @@ class VoiceStudio:
         for model in self.models.value:
             for variant in VARIANTS:
                 key = (variant, model)
+                self.setups[key] = ModelSetup(f"{model} · instructions {variant}", model,
+                                              self.instructions[variant].value)
                 self.status.value = f"running {html.escape(model)} with instructions {variant}…"
                 self.answers[key] = ""
-                for chunk in self.actions.stream(model, self.instructions[variant].value, prompt):
+                for chunk in self.actions.stream(self.setups[key], prompt):
                     self.answers[key] += chunk
                     self.outputs[key].append_stdout(chunk)
                 self.checks[key] = self.actions.check(self.answers[key], self.profile)
@@ -271,8 +275,9 @@ def studio_actions(
 ) -> StudioActions:
     """The real studio functions: stream from `client`, check with `embedder`, keep profiles in `directory`."""
 
-    def stream(model: str, system: str, prompt: str) -> Iterable[str]:
-        return stream_reply(client, model, chat_messages(system, prompt), max_tokens=max_tokens)
+    def stream(setup: ModelSetup, prompt: str) -> Iterable[str]:
+        return stream_reply(setup.client or client, setup.model, setup.messages(prompt), max_tokens=max_tokens,
+                            **setup.params)
 
     return StudioActions(
         stream=stream,

@@ -1,12 +1,11 @@
-"""Held-out questions from chat examples, and set-up validation (the model calls: tests/test_voice_live.py)."""
+"""Held-out questions from chat examples (the set-ups answering them are the compare room's: tests/test_voice_live.py
+runs them against the real server)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nbtools.errors import InputError
-from nbtools.voice import VoiceSetup, collect_answers
-from nbtools.voice.answers import user_questions
+from nbtools.voice import user_questions
 
 
 def chat(*pairs):
@@ -26,9 +25,3 @@ def chat(*pairs):
 )
 def test_user_questions(examples, n, expected):
     assert user_questions(examples, n=n) == expected
-
-
-def test_setup_labels_must_be_unique():
-    setups = [VoiceSetup("same", "m1"), VoiceSetup("same", "m2")]
-    with pytest.raises(InputError, match="labels must be unique"):
-        collect_answers(object(), ["Hi"], setups)
