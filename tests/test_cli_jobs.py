@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from backend_support import ServerLookups
 from nbtools.cli import main
 from nbtools.jobs import JobRecord, RunLog
 from server_support import chat_lines, shared_server
@@ -61,10 +62,13 @@ def test_launch_cancel_watch_on_the_local_server(monkeypatch, files, capsys):
     server = shared_server()
     monkeypatch.setenv("NBTOOLS_HOME", str(server.data_dir.parent))
     monkeypatch.chdir(files)
+    lookups = ServerLookups(monkeypatch)
     code = main(["jobs", "launch", "train.jsonl", "--model", "smollm2-135m-instruct", "--epochs", "1",
                  "--label", "cli-test"])
     out = capsys.readouterr().out
     assert code == 0 and "ok       training file" in out, out
+    # connect() finds the running server once; the launch asks the connection, it does not look again
+    assert lookups.calls == ["server.json read", "health check"]
     job_id = re.search(r"launched (ftjob-\w+) on the local backend", out).group(1)
     assert main(["jobs", "cancel", job_id]) == 0
     assert capsys.readouterr().out.strip() == f"{job_id}: cancelled"
@@ -72,3 +76,14 @@ def test_launch_cancel_watch_on_the_local_server(monkeypatch, files, capsys):
     assert capsys.readouterr().out.startswith(f"{job_id}: cancelled")
     assert main(["jobs", "list", "--status", "cancelled", "--json"]) == 0
     assert job_id in [r["job_id"] for r in json.loads(capsys.readouterr().out)]
+
+
+@pytest.mark.slow
+def test_backend_shows_the_running_local_server_with_its_key_masked(monkeypatch, tmp_path, capsys):
+    server = shared_server()
+    monkeypatch.setenv("NBTOOLS_HOME", str(server.data_dir.parent))
+    monkeypatch.chdir(tmp_path)
+    assert main(["jobs", "--backend", "local", "backend"]) == 0
+    out = capsys.readouterr().out
+    assert server.base_url in out and "local server" in out
+    assert server.api_key not in out and f"…{server.api_key[-4:]}" in out

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import httpx2
 import numpy as np
+import openai
 import pytest
 
-from nbtools.backend import connect
+from backend_support import ServerLookups
+from nbtools.backend import client_backend, connect
 from nbtools.errors import JobError
 from nbtools.jobs import (JobSpec, cancel_job, find_jobs, launch_job, launch_panel, list_checkpoints, preflight,
                           read_result_file, upload_file, watch_job)
@@ -55,12 +57,15 @@ def spec(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def finished(client, spec, home):
-    """The job launched and watched to the end, with every progress update the watch reported."""
+    """The job launched and watched to the end, with every progress update the watch reported, and what the launch
+    spent finding its backend (server.json reads, health checks)."""
     updates = []
-    record = launch_job(client, spec, label=LABEL, home=home)
+    with pytest.MonkeyPatch.context() as patch:
+        lookups = ServerLookups(patch)
+        record = launch_job(client, spec, label=LABEL, home=home)
     result = watch_job(client, record.job_id, poll_seconds=0.5, timeout=900, progress_bar=False, home=home,
                        on_update=lambda state, events: updates.append((state, len(events))))
-    return {"record": record, "result": result, "updates": updates}
+    return {"record": record, "result": result, "updates": updates, "lookups": lookups.calls}
 
 
 def test_the_same_bytes_are_uploaded_once(client, spec, home):
@@ -83,6 +88,7 @@ def test_launch_logs_the_job_and_the_watch_sees_it_succeed(client, finished, hom
     record, result = finished["record"], finished["result"]
     assert result.succeeded, result.job.get("error")
     assert record.status == "validating_files" and record.backend == "local" and record.label == LABEL
+    assert finished["lookups"] == []  # the connection knew its backend: no server.json read, no GET /v1/models
     logged = find_jobs(label=LABEL, status="succeeded", home=home)
     assert [r.job_id for r in logged] == [record.job_id]
     assert logged[0].fine_tuned_model == result.fine_tuned_model and logged[0].result_files == result.result_files
@@ -172,3 +178,15 @@ def test_the_local_backend_gets_the_local_key_never_the_openai_key(server, home)
     assert client.models.list().data
     assert [r.headers["authorization"] for r in sent] == [f"Bearer {server.api_key}"]
     assert all(r.url.host == "127.0.0.1" for r in sent)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_plain_client_of_the_running_server_is_classified_local_without_a_request(server, home, monkeypatch, host):
+    sent = []
+    plain = openai.OpenAI(base_url=server.base_url.replace("127.0.0.1", host), api_key=server.api_key,
+                          http_client=httpx2.Client(event_hooks={"request": [sent.append]}))
+    lookups = ServerLookups(monkeypatch)
+    backend = client_backend(plain, home=home)
+    assert (backend.kind, backend.key_source) == ("local", "client") and server.api_key not in repr(backend)
+    assert lookups.calls == ["server.json read"] and sent == []  # the record read once, no health check
+    assert client_backend(plain, home=home) is backend and lookups.calls == ["server.json read"]
