@@ -126,12 +126,46 @@ class RedactPII(RowStep):
 
     def clean(self, text: str, row: Mapping) -> Keep:
         found: dict[str, int] = {}
+        out = self._redact(text, row, found, None)
+        reason = "redacted " + ", ".join(f"{n} {k}" for k, n in found.items()) if found else ""
+        return Keep(out, reason)
+
+    def found_values(self, table: pd.DataFrame) -> frozenset[str]:
+        """The values this step would redact in `table` (its text and PII columns), for
+        :func:`nbtools.pseudonymize`'s ``avoid``, so that no pseudonym equals an original. Use it in memory only:
+        the set holds personal data and must never be written anywhere.
+
+        >>> table = pd.DataFrame({"row_id": ["a"], "conversation_id": ["c"],
+        ...                       "text": ["I'm Dana, card 4111 1111 1111 1111"], "customer_email": ["d@mail.org"]})
+        >>> sorted(RedactPII().found_values(table))
+        ['4111 1111 1111 1111', 'Dana', 'd@mail.org']
+        """
+        values: set[str] = set()
+        work = table
+        if self.conversation_names and len(table):
+            names: dict[str, set[str]] = {}
+            for r in table.to_dict("records"):
+                text = r["text"] if isinstance(r["text"], str) else ""
+                names.setdefault(r["conversation_id"], set()).update(self._names_in(text, r))
+            work = table.assign(**{_CONVERSATION_NAMES: [frozenset(names[c]) for c in table.conversation_id]})
+        for r in work.to_dict("records"):
+            self._redact(r["text"] if isinstance(r["text"], str) else "", r, {}, values)
+            columns = (r.get(c) for c, _ in self.pii_columns)
+            values.update(v.strip() for v in columns
+                          if isinstance(v, str) and v.strip() and v.strip() not in self.placeholders.values())
+        return frozenset(values)
+
+    def _redact(self, text: str, row: Mapping, found: dict[str, int], collect: set[str] | None) -> str:
+        """`text` with every detected value replaced by its placeholder; counts go to `found`, values (when asked
+        for, by found_values) to `collect`."""
 
         def sub(kind: str, pattern: re.Pattern, value: str, keep=lambda m: True) -> str:
             def repl(match: re.Match) -> str:
                 if not keep(match):
                     return match.group(0)
                 found[kind] = found.get(kind, 0) + 1
+                if collect is not None:
+                    collect.add(match.group(0))
                 return self.placeholders[kind]
             return pattern.sub(repl, value)
 
@@ -142,17 +176,17 @@ class RedactPII(RowStep):
         out = sub("CARD", _CARD, out, lambda m: luhn_ok(re.sub(r"\D", "", m.group(0))))
         out = sub("IP", _IPV4, out, lambda m: _valid_ip(m.group(0)))
         out = sub("IP", _IPV6, out, lambda m: _valid_ip(m.group(0)) and m.group(0).count(":") >= 2)
-        out = self._phones(out, found)
-        out = self._names(out, row, found)
-        reason = "redacted " + ", ".join(f"{n} {k}" for k, n in found.items()) if found else ""
-        return Keep(out, reason)
+        out = self._phones(out, found, collect)
+        return self._names(out, row, found, collect)
 
-    def _phones(self, text: str, found: dict[str, int]) -> str:
+    def _phones(self, text: str, found: dict[str, int], collect: set[str] | None = None) -> str:
         count = 0
         for region in self.regions:
             spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
                 text, region, leniency=phonenumbers.Leniency.VALID)]
             for start, end in reversed(spans):
+                if collect is not None:
+                    collect.add(text[start:end])
                 text = text[:start] + self.placeholders["PHONE"] + text[end:]
             count += len(spans)
         if count:
@@ -172,13 +206,15 @@ class RedactPII(RowStep):
         names = {n for n in names if n.split()[0] not in _NOT_NAMES}
         return names | {part for n in names for part in n.split() if len(part) > 1 and part not in _NOT_NAMES}
 
-    def _names(self, text: str, row: Mapping, found: dict[str, int]) -> str:
+    def _names(self, text: str, row: Mapping, found: dict[str, int], collect: set[str] | None = None) -> str:
         names = self._names_in(text, row) | set(row.get(_CONVERSATION_NAMES, ()))
         count = 0
         for name in sorted(names, key=len, reverse=True):
             pattern = re.compile(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])")
             text, n = pattern.subn(self.placeholders["NAME"], text)
             count += n
+            if n and collect is not None:
+                collect.add(name)
         if count:
             found["NAME"] = found.get("NAME", 0) + count
         return text

@@ -12,6 +12,7 @@ message that carries ``tool_calls`` or ``function_call`` (and on the legacy func
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ __all__ = ["ROLES", "MessagesSummary", "check_messages", "ROLE_HINT"]
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 ROLE_HINT = "expected one of system, user, assistant, tool (or developer, function)"
+# Typed redaction placeholders (nbtools.RedactPII writes the first six): a model trained on them writes them.
+PLACEHOLDER_TOKEN = re.compile(r"\[(?:NAME|EMAIL|PHONE|CARD|IP|URL|FIRST_NAME|LAST_NAME|PERSON|ADDRESS)\]")
+PLACEHOLDER_HINT = "replace redaction placeholders with realistic pseudonyms (nbtools.pseudonymize) before training"
 _KEYS = {
     "system": frozenset({"role", "content", "name"}),
     "developer": frozenset({"role", "content", "name"}),
@@ -164,6 +168,7 @@ def _check_content(message: dict, role: str, at: str, issues: list[Issue], has_c
     if type(content) is str:
         if role in ("system", "developer", "user"):
             out.prompt_texts.append(content)
+        _check_placeholder(message, role, content, where, issues)
         if not content.strip() and not has_calls and role in ("user", "assistant", "system", "developer"):
             issues.append(warning("empty_content", f"{role} message content is empty", field=where, value=content))
         return
@@ -200,6 +205,19 @@ def _check_content(message: dict, role: str, at: str, issues: list[Issue], has_c
                                 field=f"{here}.{kind}", value=part.get(kind)))
         elif kind == "text" and role in ("system", "developer", "user"):
             out.prompt_texts.append(part["text"])
+        elif kind == "text":
+            _check_placeholder(message, role, part["text"], f"{here}.text", issues)
+
+
+def _check_placeholder(message: dict, role: str, text: str, where: str, issues: list[Issue]) -> None:
+    """Warn when a trained assistant message (a target) holds a redaction placeholder such as ``[NAME]``."""
+    if role != "assistant" or message.get("weight", 1) == 0 or where.startswith("non_preferred_output"):
+        return
+    found = PLACEHOLDER_TOKEN.findall(text)
+    if found:
+        issues.append(warning("placeholder_in_target", f"assistant target contains {len(found)} redaction "
+                              "placeholder(s): the model would learn to write them", field=where,
+                              value=", ".join(dict.fromkeys(found)), hint=PLACEHOLDER_HINT))
 
 
 def _check_calls(message: dict, at: str, issues: list[Issue], pending: dict[str, str], answered: set[str],
