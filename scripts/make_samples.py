@@ -1,8 +1,8 @@
 """Write the Brewtiful Coffee Co. sample corpus in data/samples/ (deterministic: same seed, same bytes).
 
 The hand-written material (questions, in-voice answers, chats, FAQ, QA drafts, order look-ups, people, the dirt to
-add) lives in the YAML files of scripts/samples/; this script and its two helpers (sample_build.py, sample_text.py)
-add the people, dates and documented dirt with one seeded random generator. To make your own sample set, copy
+add) lives in the YAML files of scripts/samples/; this script and its helpers (sample_source.py reads and checks them,
+sample_build.py and sample_text.py) add the people, dates and documented dirt with one seeded random generator. To make your own sample set, copy
 scripts/samples/, edit the YAML and point --source at it. The Markdown files in data/samples/ are written by hand.
 
     python scripts/make_samples.py                            # rewrite data/samples/
