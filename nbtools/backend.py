@@ -24,9 +24,9 @@ The backend is resolved once: :func:`connect` keeps it beside the client it retu
 (what ``jobs``, ``compare`` and the CLI ask) hands it back without reading a file or sending a request. A client made
 elsewhere (a plain ``openai.OpenAI(...)``) is classified once from its base URL and remembered.
 
-    >>> import openai
-    >>> client_backend(openai.OpenAI(api_key="team-key-0123456789", base_url="https://llm.example.com/v1/")).kind
-    'custom'
+    >>> client = connect("openai", env_file=None, environ={"OPENAI_API_KEY": fake_key})  # no request sent
+    >>> client_backend(client) is client_backend(client), client_backend(client).kind
+    (True, 'openai')
 """
 
 from __future__ import annotations
