@@ -214,7 +214,7 @@ def refresh_jobs(client: Any, records: list[JobRecord], *, home: str | os.PathLi
     out = []
     for record in records:
         same = record.backend == backend.kind and (backend.kind == "local" or
-                                                   record.base_url.rstrip("/") == backend.base_url.rstrip("/"))
+                                                   record.base_url.rstrip("/") == (backend.base_url or "").rstrip("/"))
         if record.terminal or not same:
             out.append(record)
             continue
