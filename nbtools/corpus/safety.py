@@ -79,7 +79,7 @@ class SafetyScreen(Step):
                                    f"flagged by the safety screen: {', '.join(flagged[r['row_id']])}", r["text"])
                             for r in table[mask].to_dict("records"))
             return StepOutcome(table[~mask].reset_index(drop=True), changes)
-        by_conversation = {}
+        by_conversation: dict[str, tuple[str, str | None]] = {}
         for r in table[table.row_id.isin(list(flagged))].to_dict("records"):
             by_conversation.setdefault(r["conversation_id"], (
                 f"conversation has a message flagged by the safety screen ({r['row_id']}: "

@@ -4,7 +4,6 @@ monthly volume. Functions return figures; they never show them (the token histog
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

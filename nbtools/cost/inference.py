@@ -82,7 +82,7 @@ class InferenceComparison:
         requests = payback_count(self.training_cost_usd, self.saving_per_request)
         return None if requests is None else math.ceil(requests)
 
-    def cumulative_costs(self, requests: Sequence[int]) -> pd.DataFrame:
+    def cumulative_costs(self, requests: Sequence[int] | np.ndarray) -> pd.DataFrame:
         """Total dollars spent after each number of requests, for both options (training included)."""
         n = np.asarray(requests, dtype=np.int64)
         return pd.DataFrame(
@@ -150,7 +150,7 @@ def compare_inference(
     counter = TokenCounter.for_model(price.model)
     long_tokens = prompt_tokens_per_request(long_prompt, user_messages, model=price.model, counter=counter)
     short_tokens = prompt_tokens_per_request(short_prompt, user_messages, model=price.model, counter=counter)
-    out = float(np.mean(output_tokens)) if not np.isscalar(output_tokens) else float(output_tokens)
+    out = float(np.mean(np.asarray(output_tokens, dtype=float)))  # a mean length, or the mean of the lengths
     instructed = InferenceOption(
         "base + custom instructions", price.model, float(long_tokens.mean()), out,
         price.input_per_1m_tokens, price.output_per_1m_tokens, turns_per_conversation,

@@ -105,7 +105,8 @@ def _read_rows(path: Path) -> list[ModelPrice]:
         missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise DataFormatError(f"missing column(s) {', '.join(missing)}", file=name, line=1, field="header")
-        rows, seen = [], {}
+        rows: list[ModelPrice] = []
+        seen: dict[str, int] = {}
         for line, record in enumerate(reader, start=2):
             values = {c: _parse_cell(c, record.get(c) or "", file=name, line=line) for c in _COLUMNS}
             if values["model"] in seen:

@@ -493,7 +493,7 @@ def _write_side_files(out: Path, rejects: pd.DataFrame | Path | None, cleaned: p
 
 def _write_losses(out: Path, losses: Sequence[FormatLoss], entries: list[tuple[Path, dict[str, Any]]]) -> dict:
     """The format losses' manifest section, and ``llamafactory/conversion_losses.csv`` when there are any."""
-    loss_records = [vars(loss) for loss in losses]  # FormatLoss is flat: no deep copy needed
+    loss_records: list[Mapping[str, Any]] = [vars(loss) for loss in losses]  # FormatLoss is flat: no copy needed
     section: dict[str, Any] = {"total": len(losses), "summary": loss_summary(loss_records), "file": None}
     if losses:
         path = out / "llamafactory" / "conversion_losses.csv"

@@ -118,12 +118,14 @@ class JobWatcher(w.VBox):
 
     def wait(self, timeout: float | None = None) -> WatchResult:
         """Block until the watch ends; returns its result or raises its error."""
-        self.start()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+        thread = self.start()._thread
+        assert thread is not None  # start() made it
+        thread.join(timeout)
+        if thread.is_alive():
             raise TimeoutError(f"still watching {self.job_id} after {timeout} s; call wait() again")
         if self.error is not None:
             raise self.error
+        assert self.result is not None  # the watch ended without an error: finish() kept its result
         return self.result
 
     def _on_cancel(self, _button: Any = None) -> None:

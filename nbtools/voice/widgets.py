@@ -26,7 +26,7 @@ from ..compare.setups import ModelSetup
 from .chat import model_ids, stream_reply
 from .checks import Embedder, VoiceCheck, check_answer
 from .profile import VoiceProfile, list_versions, load_profile, save_profile
-from .review import ReviewDecision, pending, read_decisions, record_decision, review_progress
+from .review import Decision, ReviewDecision, pending, read_decisions, record_decision, review_progress
 from .rewrite import ProposedExample
 from .scoring import checks_table
 
@@ -177,7 +177,7 @@ class ReviewWidget:
         self,
         proposals: Sequence[ProposedExample],
         *,
-        decide: Callable[[ProposedExample, str, str | None], ReviewDecision],
+        decide: Callable[[ProposedExample, Decision, str | None], ReviewDecision],
         decisions: dict[str, ReviewDecision] | None = None,
         check: Callable[[str], VoiceCheck] | None = None,
     ) -> None:
@@ -254,11 +254,11 @@ class ReviewWidget:
             self.error.value = error_html(exc)
 
     @shows_errors
-    def _decide(self, decision: str) -> None:
+    def _decide(self, decision: Decision) -> None:
         if self.current is None:
             raise ValueError("nothing left to review")
         text = self.proposed.value if decision == "edited" else None
-        if decision == "edited" and text.strip() == self.current.proposed.strip():
+        if text is not None and text.strip() == self.current.proposed.strip():
             raise ValueError("the text is unchanged: edit it first, or click Accept")
         made = self.decide(self.current, decision, text)
         self.decisions[made.proposal_id] = made
@@ -318,7 +318,7 @@ def review_widget(
     """The review widget recording decisions in `decisions_path` (resuming from it), checking against `profile`."""
     path = Path(decisions_path)
 
-    def decide(proposal: ProposedExample, decision: str, text: str | None) -> ReviewDecision:
+    def decide(proposal: ProposedExample, decision: Decision, text: str | None) -> ReviewDecision:
         return record_decision(path, proposal, decision, text=text)
 
     check = None if profile is None else partial(_check, profile=profile, embedder=embedder)
