@@ -263,6 +263,15 @@ def test_a_foreign_client_is_classified_once_from_its_url_and_remembered(tmp_pat
     assert recorder.requests == []  # classified without sending anything
 
 
+def test_a_duck_typed_client_without_weak_references_is_classified_each_time(tmp_path, lookups):
+    import types
+
+    client = types.SimpleNamespace(base_url=URL + "/", api_key=TEAM_KEY)  # takes no weak reference
+    found = [client_backend(client, home=tmp_path) for _ in range(2)]
+    assert [(b.kind, b.base_url) for b in found] == [("custom", URL)] * 2
+    assert lookups.calls == ["server.json read"] * 2  # not remembered, but never an error
+
+
 def test_a_client_pointed_elsewhere_is_classified_again():
     client = connect("custom", env_file=None, environ={"OPENAI_BASE_URL": URL, "OPENAI_API_KEY": TEAM_KEY},
                      http_client=Recorder().client(), max_retries=0)
