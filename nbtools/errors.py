@@ -19,6 +19,7 @@ __all__ = [
     "NbtoolsError",
     "InputError",
     "DataFormatError",
+    "JsonlError",
     "ConfigError",
     "BackendError",
     "JobError",
@@ -81,6 +82,18 @@ class InputError(NbtoolsError, ValueError):
 
 class DataFormatError(InputError):
     """A file or table is not in a format nbtools can read (not JSONL, no usable columns, binary, …)."""
+
+
+class JsonlError(DataFormatError):
+    """A line of a JSON Lines file that cannot be read as a JSON object (see :mod:`nbtools.jsonl`).
+
+    `code` says why, for programs: ``invalid_json``, ``not_utf8``, ``binary_content``, ``line_too_long`` or
+    ``not_an_object``.
+    """
+
+    def __init__(self, message: str, *, code: str, **where: object) -> None:
+        self.code = code
+        super().__init__(message, **where)  # type: ignore[arg-type]
 
 
 class ConfigError(NbtoolsError, ValueError):

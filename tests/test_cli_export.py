@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from nbtools.cli import COMMANDS, main
-from nbtools.dataset.jsonl import read_jsonl, write_jsonl
+from nbtools.jsonl import read_jsonl, write_jsonl
 from nbtools.export import import_dataset, verify_manifest
 
 TRAIN = [{"messages": [{"role": "user", "content": f"Pause for {i} weeks?"},

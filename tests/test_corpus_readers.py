@@ -91,12 +91,12 @@ def test_dataframe_input():
     "name, content, reason",
     [
         ("broken.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n{"conversation_id": "C1", "spe\n',
-         "broken JSON: the line ends at column 31 before the object does (cut short?)"),
+         "line is not valid JSON: the line ends at column 31 before the JSON value does (cut short?)"),
         ("comma.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n{"text": "hi",, "x": 1}\n',
-         "broken JSON at column 15: Expecting property name enclosed in double quotes"),
-        ("array.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n[1, 2]\n', "a JSON list"),
+         "line is not valid JSON: Expecting property name enclosed in double quotes at column 15"),
+        ("array.jsonl", '{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n[1, 2]\n', "line is a JSON array, not an object"),
         ("latin1.jsonl", b'{"conversation_id": "C1", "speaker": "customer", "text": "hi"}\n{"text": "caf\xe9"}\n',
-         "not UTF-8"),
+         "line is not valid UTF-8 (byte 13)"),
         ("ragged.csv", "question,answer\nq1,a1\nq2,a2,extra\n", "row has 3 fields"),
     ],
 )
@@ -150,4 +150,4 @@ def test_sample_corpus_reads_completely():
     assert not read.messages.duplicated(["conversation_id", "turn"]).any()
     (malformed,) = read.rejects.to_dict("records")  # the one truncated JSON line of the sample chat log
     assert (malformed["source"], malformed["source_line"]) == ("chat_logs.jsonl", 51)
-    assert malformed["reason"].startswith("broken JSON")
+    assert malformed["reason"].startswith("line is not valid JSON")

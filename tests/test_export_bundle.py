@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from nbtools.dataset.jsonl import read_jsonl, write_jsonl
+from nbtools.jsonl import read_jsonl, write_jsonl
 from nbtools.errors import ConfigError, DataFormatError, InputError
 from nbtools.export import (
     FORMATS,

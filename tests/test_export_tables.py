@@ -12,7 +12,7 @@ from export_strategies import dpo_example, sft_example
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from nbtools.dataset.jsonl import read_jsonl, write_jsonl
+from nbtools.jsonl import read_jsonl, write_jsonl
 from nbtools.errors import DataFormatError, InputError
 from nbtools.export.tables import examples_frame, read_table, write_table
 from nbtools.tokens import TokenCounter

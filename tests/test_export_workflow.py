@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from nbtools.dataset.jsonl import write_jsonl
+from nbtools.jsonl import write_jsonl
 from nbtools.errors import InputError
 from nbtools.export import ExportOptions, export_dataset, import_dataset, workflow_inputs
 

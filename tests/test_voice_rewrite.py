@@ -49,7 +49,7 @@ def test_proposals_file_round_trip_without_duplicates(tmp_path):
 
 @pytest.mark.parametrize(
     "line, message",
-    [("{broken", "not valid JSON"), ('{"proposal_id": "x"}', "expected a proposal object"), ("[1, 2]", "expected")],
+    [("{broken", "not valid JSON"), ('{"proposal_id": "x"}', "expected a proposal object"), ("[1, 2]", "not an object")],
 )
 def test_bad_proposals_file_names_the_line(tmp_path, line, message):
     path = tmp_path / "proposals.jsonl"

@@ -32,6 +32,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from ..errors import DataFormatError, InputError
+from ..jsonl import append_jsonl, iter_records
 
 __all__ = [
     "Pairing",
@@ -163,11 +164,7 @@ def record_rating(path: str | os.PathLike[str], pairing: Pairing, choice: str, *
     stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     values = {k: v for k, v in dataclasses.asdict(pairing).items() if k in {f.name for f in dataclasses.fields(Rating)}}
     rating = Rating(**values, choice=choice, notes=notes or "", blind=bool(blind), rated_at=stamp)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(rating.as_dict(), ensure_ascii=False) + "\n"
-    with open(path, "a", encoding="utf-8") as handle:  # one write of one line: appends do not interleave
-        handle.write(line)
+    append_jsonl([rating.as_dict()], path)  # one write of one line: appends do not interleave
     return rating
 
 
@@ -201,16 +198,7 @@ def read_ratings(path: str | os.PathLike[str], *, pairings: Sequence[Pairing] | 
     path = Path(path)
     if not path.exists():
         return []
-    ratings = []
-    with open(path, encoding="utf-8") as handle:
-        for number, text in enumerate(handle, 1):
-            if not text.strip():
-                continue
-            try:
-                values = json.loads(text)
-            except ValueError as exc:
-                raise DataFormatError(f"not JSON ({exc})", file=str(path), line=number, value=text.strip()) from None
-            ratings.append(_rating_from_line(values, file=str(path), line=number))
+    ratings = [_rating_from_line(values, file=str(path), line=number) for number, values in iter_records(path)]
     if pairings is not None:
         wanted = {p.pair_id for p in pairings}
         ratings = [r for r in ratings if r.pair_id in wanted]
@@ -298,7 +286,7 @@ def export_dpo(ratings: Sequence[Rating], path: str | os.PathLike[str], *,
     identical or empty; the result says how many. `system_prompt` goes first in every ``input`` (use the prompt of
     the model the next round will train, e.g. the short prompt of the fine-tuned model); None sends none.
     """
-    from ..dataset.jsonl import write_jsonl
+    from ..jsonl import write_jsonl
     from ..dataset.preference import build_dpo_pairs
 
     decided = [r for r in ratings if r.choice != "tie"]

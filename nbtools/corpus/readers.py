@@ -13,8 +13,6 @@ nobody knows — each becomes a *reject* with its file, line and reason, so noth
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -23,14 +21,15 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
-from ..errors import DataFormatError
+from ..csvfiles import ENCODING, iter_csv_rows
+from ..errors import DataFormatError, JsonlError
+from ..jsonl import iter_records
 from .schema import CANONICAL_COLUMNS, ColumnMapping, DetectedFormat, guess_column, role_for
 
 __all__ = ["CorpusRead", "read_corpus", "read_corpora", "REJECT_COLUMNS"]
 
 REJECT_COLUMNS = ("row_id", "source", "source_line", "conversation_id", "step", "reason", "text")
 _SNIFF_BYTES = 8192
-_MAX_TEXT_FIELD = 10_000_000  # csv field size limit: a 10 MB pasted log still reads
 
 
 @dataclass(frozen=True)
@@ -89,55 +88,10 @@ def _sniff_binary(path: Path) -> None:
                               file=str(path))
 
 
-def _iter_csv(path: Path) -> Iterator[tuple[int, dict | str]]:
-    """(start line, record) per data row; a string instead of a record describes an unreadable row."""
-    csv.field_size_limit(_MAX_TEXT_FIELD)
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise DataFormatError(f"unreadable CSV header: {exc}", file=str(path), line=1) from None
-        header = [h.strip() for h in header]
-        start = reader.line_num + 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, f"unreadable CSV row: {exc}"
-                start = reader.line_num + 1
-                continue
-            if row and any(cell.strip() for cell in row):
-                if len(row) != len(header):
-                    yield start, f"row has {len(row)} fields, the header has {len(header)}"
-                else:
-                    yield start, dict(zip(header, row))
-            start = reader.line_num + 1
-
-
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict | str]]:
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield number, f"not UTF-8 at byte {exc.start}"
-                continue
-            except json.JSONDecodeError as exc:
-                if exc.pos >= len(exc.doc.rstrip()):
-                    yield number, f"broken JSON: the line ends at column {exc.colno} before the object does (cut short?)"
-                else:
-                    yield number, f"broken JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}"
-                continue
-            yield number, value if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
+    """(line, record) per non-blank line; a string instead of a record says why the line is unreadable."""
+    for number, record in iter_records(path, errors="report"):
+        yield number, record.reason if isinstance(record, JsonlError) else record
 
 
 _TRANSCRIPT_LINE = re.compile(r"^\s*([A-Za-z][\w .-]{0,30}?)\s*:\s?(.*)$")
@@ -147,7 +101,7 @@ def _iter_text_blocks(path: Path) -> Iterator[tuple[int, list[tuple[int, str, st
     """Blocks separated by blank lines, each a list of (line, label, text); unlabelled lines continue the last."""
     block: list[list] = []
     start = 0
-    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+    with open(path, encoding=ENCODING, errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             line = line.rstrip("\r\n")
             if not line.strip():
@@ -333,7 +287,7 @@ def read_corpus(source: str | os.PathLike[str] | pd.DataFrame, *, mapping: Colum
         _sniff_binary(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            detected = _emit_records(_iter_csv(path), out, mapping, "csv")
+            detected = _emit_records(iter_csv_rows(path), out, mapping, "csv")
         elif suffix in (".jsonl", ".ndjson", ".json"):
             detected = _emit_records(_iter_jsonl(path), out, mapping, "jsonl")
         elif suffix in (".txt", ".md", ".text"):

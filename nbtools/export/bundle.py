@@ -34,7 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..csvfiles import write_csv
-from ..dataset.jsonl import read_jsonl, write_jsonl
+from ..jsonl import read_jsonl, write_jsonl
 from ..errors import ConfigError, DataFormatError, InputError
 from ..tokens import ExampleTokens, TokenCounter
 from . import sharegpt

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
 from ..errors import DataFormatError, InputError
-from ..dataset.jsonl import read_jsonl
+from ..jsonl import iter_records
 from .records import DPO, FormatLoss, content_text, differences, example_kind
 
 __all__ = [
@@ -383,11 +383,11 @@ def write_sharegpt(examples: Iterable[Mapping[str, Any]], path: str | os.PathLik
 def read_sharegpt(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Stream OpenAI-format examples from a ShareGPT ``.json`` array or ``.jsonl`` file.
 
-    Errors give the record's position (1-based) as the line: the file line when the file has no blank lines.
+    Errors give the line of a ``.jsonl`` file, the record's position (1-based) in a ``.json`` array.
     """
     path = Path(path)
     if path.suffix == ".jsonl":
-        for number, record in enumerate(read_jsonl(path), start=1):
+        for number, record in iter_records(path):
             yield from_sharegpt(record, file=str(path), line=number)
         return
     if not path.is_file():

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..csvfiles import write_csv
+from ..csvfiles import read_csv, write_csv
 from ..errors import DataFormatError, InputError
 from ..tokens import ExampleTokens
 from .records import DPO, SFT, example_kind, summary_texts
@@ -158,10 +158,6 @@ def read_table(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     if path.suffix != ".csv":
         raise InputError(f"table files end in {' or '.join(TABLE_SUFFIXES)}", file=str(path))
     line = 2  # errors count data rows from 2 (the header is row 1); a row with newlines in a cell spans more lines
-    try:
-        chunks = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS, encoding="utf-8")
-        for chunk in chunks:
-            yield from frame_examples(chunk, file=str(path), first_line=line)
-            line += len(chunk)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFormatError(f"not a readable CSV table ({exc})", file=str(path)) from None
+    for chunk in read_csv(path, chunksize=_CHUNK_ROWS):
+        yield from frame_examples(chunk, file=str(path), first_line=line)
+        line += len(chunk)

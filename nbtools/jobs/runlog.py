@@ -18,14 +18,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..errors import DataFormatError, JobError
+from ..errors import JobError
+from ..jsonl import append_jsonl, iter_records
 from ..settings import home_dir
 
 __all__ = ["JobRecord", "RunLog", "find_jobs", "latest_job", "refresh_jobs", "TERMINAL_STATUSES", "RUNS_DIR"]
@@ -123,25 +123,12 @@ class RunLog:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _append(self, path: Path, line: Mapping[str, Any]) -> None:
-        text = json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
-        with self._locked(path), open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
+        with self._locked(path):
+            append_jsonl([line], path, sort_keys=True)
 
     def _read(self, path: Path) -> Iterator[dict[str, Any]]:
-        if not path.is_file():
-            return
-        with open(path, encoding="utf-8") as handle:
-            for number, text in enumerate(handle, 1):
-                if not text.strip():
-                    continue
-                try:
-                    line = json.loads(text)
-                except ValueError:
-                    raise DataFormatError("run-log line is not JSON (fix or delete the line)", file=str(path),
-                                          line=number, value=text.strip()) from None
-                if not isinstance(line, dict):
-                    raise DataFormatError("run-log line is not a JSON object", file=str(path), line=number,
-                                          value=line)
+        if path.is_file():
+            for _, line in iter_records(path):
                 yield line
 
     # -- jobs ---------------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""One streaming pass over JSONL bytes: bounded line reading, parsing, per-line checks and token counts.
+"""One streaming pass over JSONL bytes (lines read and parsed by :mod:`nbtools.jsonl`): per-line checks and token counts.
 
 Memory stays bounded whatever the file size: a line longer than ``MAX_LINE_BYTES`` is skipped in pieces (reported,
 never held whole), at most ``max_per_code`` issues of each code are kept, and per-example facts go into compact
@@ -9,71 +9,41 @@ joins their results, renumbering lines.
 
 from __future__ import annotations
 
-import json
 from array import array
 from collections import Counter
 from dataclasses import replace
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
-import orjson
-
+from ..errors import JsonlError
+from ..jsonl import BLANK, BOM, MAX_LINE_BYTES, iter_lines, parse_line
 from ..tokens import TokenCounter
 from .issues import Issue, IssueCollector, error, warning
 from .rules import Method, check_example
 
 __all__ = ["Scan", "read_lines", "MAX_LINE_BYTES", "BOM"]
 
-# No valid training example comes near this: 65,536 tokens is a few hundred kB of text. Larger lines (a pasted
-# log, a binary blob) are reported and skipped without being held in memory.
-MAX_LINE_BYTES = 16 * 1024 * 1024
-BOM = b"\xef\xbb\xbf"
-_SKIP_PIECE = 1024 * 1024
+read_lines = iter_lines  # the one JSONL line reader (nbtools.jsonl), under the name the autofix knows
+
+_HINTS = {
+    "binary_content": "fine-tuning files are UTF-8 JSON Lines",
+    "not_utf8": "save the file as UTF-8",
+    "invalid_json": "every line must be one complete JSON object",
+    "line_too_long": "split or remove it",
+}
 
 
-def read_lines(f: IO[bytes], start: int, end: int | None, max_line_bytes: int = MAX_LINE_BYTES
-               ) -> Iterator[tuple[bytes | None, int]]:
-    """Yield (line bytes or None when too long, size in bytes) for the lines starting in [start, end)."""
-    f.seek(start)
-    position = start
-    limit = max_line_bytes + 1
-    while end is None or position < end:
-        raw = f.readline(limit)
-        if not raw:
-            return
-        size = len(raw)
-        if size == limit and not raw.endswith(b"\n"):
-            while not raw.endswith(b"\n"):
-                raw = f.readline(_SKIP_PIECE)
-                if not raw:
-                    break
-                size += len(raw)
-            position += size
-            yield None, size
-            continue
-        position += size
-        yield raw, size
+def line_issue(problem: JsonlError) -> Issue:
+    """The validator's issue for a line the JSONL reader refused (same reason, same value)."""
+    return error(problem.code, problem.reason, value=problem.value, hint=_HINTS.get(problem.code))
 
 
 def _undecodable(raw: bytes, exc: Exception) -> Issue:
-    """Say why a line did not parse: binary bytes, not UTF-8, or broken JSON (with the parser's position)."""
-    if b"\x00" in raw:
-        return error("binary_content", "line holds binary data (NUL bytes), not JSON text",
-                     value=raw[:40], hint="fine-tuning files are UTF-8 JSON Lines")
+    """The issue of a line that did not parse (for the autofix, which reads lines itself)."""
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return error("not_utf8", f"line is not valid UTF-8 (byte {bad.start})", value=raw[max(0, bad.start - 20):
-                     bad.start + 20], hint="save the file as UTF-8")
-    text = raw.decode("utf-8").rstrip("\r\n")
-    try:  # the standard library words JSON errors for people ("Expecting ',' delimiter: column 41")
-        json.loads(text)
-        reason = str(exc)
-    except json.JSONDecodeError as bad:
-        reason = f"{bad.msg} at column {bad.colno}"
-    except RecursionError:
-        reason = "nested too deeply"
-    return error("invalid_json", f"line is not valid JSON: {reason}", value=text[:200],
-                 hint="every line must be one complete JSON object")
+        parse_line(raw)
+    except JsonlError as problem:
+        return line_issue(problem)
+    return error("invalid_json", f"line is not valid JSON: {exc}", value=raw[:200], hint=_HINTS["invalid_json"])
 
 
 class Scan:
@@ -128,24 +98,17 @@ class Scan:
         """Process one raw line of the file (None: too long to read)."""
         self.n_lines += 1
         self.n_bytes += size
-        if raw is None:
-            self.n_examples += 1
-            self.add_issue(error("line_too_long", f"line is {size / 2**20:,.1f} MiB, over the "
-                                 f"{MAX_LINE_BYTES / 2**20:,.0f} MiB the validator reads; no training example is "
-                                 "this long", value=size, hint="split or remove it"), line)
-            return
-        if first_in_file and raw.startswith(BOM):
+        if first_in_file and raw is not None and raw.startswith(BOM):
             self.add_issue(warning("bom", "file starts with a UTF-8 byte-order mark (BOM)",
-                                   hint="the auto-fix removes it"), line)
-            raw = raw[3:]
+                                   hint="nbtools and the local server skip it; the auto-fix removes it"), line)
         try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            if not raw.strip():
-                self.add_issue(warning("blank_line", "blank line", hint="the auto-fix removes blank lines"), line)
-                return
+            obj = parse_line(raw, size=size, first=first_in_file)
+        except JsonlError as problem:
             self.n_examples += 1
-            self.add_issue(_undecodable(raw, exc), line)
+            self.add_issue(line_issue(problem), line)
+            return
+        if obj is BLANK:
+            self.add_issue(warning("blank_line", "blank line", hint="the auto-fix removes blank lines"), line)
             return
         self.add_object(obj, line)
 
@@ -153,7 +116,7 @@ class Scan:
         """Process the lines starting in [start, end) of an open binary file; line numbers count from the start."""
         line = 0
         pending = 0
-        for raw, size in read_lines(f, start, end):
+        for raw, size in iter_lines(f, start, end):
             line += 1
             self.add_line(raw, size, line, first_in_file=(start == 0 and line == 1))
             if progress is not None:

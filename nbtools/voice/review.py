@@ -20,6 +20,7 @@ from typing import Literal, Sequence
 import pandas as pd
 
 from ..errors import DataFormatError, InputError
+from ..jsonl import append_jsonl, iter_records
 from .rewrite import ProposedExample
 
 __all__ = ["ReviewDecision", "DECISIONS", "record_decision", "read_decisions", "pending", "review_progress",
@@ -68,10 +69,7 @@ def record_decision(
         raise InputError("the proposed answer is empty: edit it or reject it", field="proposed", value=final)
     made = ReviewDecision(proposal.proposal_id, decision, final,
                           (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(dataclasses.asdict(made), ensure_ascii=False) + "\n")
+    append_jsonl([dataclasses.asdict(made)], path)
     return made
 
 
@@ -82,21 +80,14 @@ def read_decisions(path: str | os.PathLike[str]) -> dict[str, ReviewDecision]:
         return {}
     names = {f.name for f in dataclasses.fields(ReviewDecision)}
     decisions: dict[str, ReviewDecision] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(f"not valid JSON: {exc.msg}", file=str(path), line=number) from None
-            if not isinstance(data, dict) or set(data) != names:
-                raise DataFormatError(f"expected a decision with fields {sorted(names)}", file=str(path),
-                                      line=number, value=data)
-            if data["decision"] not in DECISIONS:
-                raise DataFormatError(f"decision must be one of {', '.join(DECISIONS)}", file=str(path),
-                                      line=number, field="decision", value=data["decision"])
-            decisions[data["proposal_id"]] = ReviewDecision(**data)
+    for number, data in iter_records(path):
+        if set(data) != names:
+            raise DataFormatError(f"expected a decision with fields {sorted(names)}", file=str(path),
+                                  line=number, value=data)
+        if data["decision"] not in DECISIONS:
+            raise DataFormatError(f"decision must be one of {', '.join(DECISIONS)}", file=str(path),
+                                  line=number, field="decision", value=data["decision"])
+        decisions[data["proposal_id"]] = ReviewDecision(**data)
     return decisions
 
 
@@ -155,14 +146,11 @@ def add_to_dataset(accepted: pd.DataFrame, dataset_path: str | os.PathLike[str])
     dataset_path = Path(dataset_path)
     sidecar = provenance_path(dataset_path)
     known = set()
-    if sidecar.exists():
-        with open(sidecar, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        known.add(json.loads(line)["proposal_id"])
-                    except (json.JSONDecodeError, KeyError, TypeError):
-                        raise DataFormatError("not a provenance record", file=str(sidecar), line=number) from None
+    for number, record in iter_records(sidecar) if sidecar.exists() else ():
+        if not isinstance(record.get("proposal_id"), str):
+            raise DataFormatError("not a provenance record", file=str(sidecar), line=number, field="proposal_id",
+                                  value=record.get("proposal_id"))
+        known.add(record["proposal_id"])
     lines = 0
     if dataset_path.exists():
         data = dataset_path.read_bytes()

@@ -20,6 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..errors import DataFormatError, InputError
+from ..jsonl import append_jsonl, iter_records
 from .chat import complete
 from .profile import VoiceProfile
 
@@ -132,36 +133,23 @@ def load_proposals(path: str | os.PathLike[str]) -> list[ProposedExample]:
         return []
     names = {f.name for f in dataclasses.fields(ProposedExample)}
     proposals = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataFormatError(f"not valid JSON: {exc.msg}", file=str(path), line=number) from None
-            if not isinstance(data, dict) or set(data) != names:
-                got = sorted(data) if isinstance(data, dict) else data
-                raise DataFormatError(f"expected a proposal object with fields {sorted(names)}", file=str(path),
-                                      line=number, value=got)
-            proposals.append(ProposedExample(**data))
+    for number, data in iter_records(path):
+        if set(data) != names:
+            raise DataFormatError(f"expected a proposal object with fields {sorted(names)}", file=str(path),
+                                  line=number, value=sorted(data))
+        proposals.append(ProposedExample(**data))
     return proposals
 
 
 def save_proposals(proposals: Iterable[ProposedExample], path: str | os.PathLike[str]) -> int:
     """Append the proposals not yet in the JSONL file at `path`; returns how many were added."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     known = {p.proposal_id for p in load_proposals(path)}
-    added = 0
-    with open(path, "a", encoding="utf-8") as handle:
-        for proposal in proposals:
-            if proposal.proposal_id in known:
-                continue
-            handle.write(json.dumps(dataclasses.asdict(proposal), ensure_ascii=False) + "\n")
+    new = []
+    for proposal in proposals:
+        if proposal.proposal_id not in known:
             known.add(proposal.proposal_id)
-            added += 1
-    return added
+            new.append(dataclasses.asdict(proposal))
+    return append_jsonl(new, path)
 
 
 def proposals_frame(proposals: Sequence[ProposedExample]) -> pd.DataFrame:

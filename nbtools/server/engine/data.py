@@ -22,17 +22,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from jinja2 import TemplateError
 
 from ...errors import DataFormatError, InputError
+from ...jsonl import iter_records
 from .chat_format import template_messages, template_supports_tools
 
 __all__ = [
     "TokenizedChat",
     "SFTData",
-    "read_jsonl",
     "render",
     "tokenize_chat",
     "tokenize_sft_file",
@@ -69,22 +69,6 @@ class SFTData:
     def n_tokens(self) -> int:
         """Tokens of one pass over the usable examples."""
         return sum(len(e.input_ids) for e in self.examples)
-
-
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(1-based line number, object) for every non-blank line of a JSONL file."""
-    path = Path(path)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataFormatError(f"not valid JSON: {error.msg}", file=path.name, line=number) from None
-            if not isinstance(record, dict):
-                raise DataFormatError("each line must be a JSON object", file=path.name, line=number, value=record)
-            yield number, record
 
 
 def render(tokenizer, messages: Sequence[Mapping[str, Any]], *, tools=None, add_generation_prompt: bool) -> str:
@@ -156,7 +140,7 @@ def tokenize_sft_file(path: str | Path, tokenizer, *, max_length: int) -> SFTDat
     """Tokenize every example of a supervised JSONL file; examples left with no trained token are dropped."""
     path = Path(path)
     examples, dropped, truncated = [], [], []
-    for number, record in read_jsonl(path):
+    for number, record in iter_records(path, name=path.name):
         messages = record.get("messages")
         if not isinstance(messages, list) or not messages:
             raise DataFormatError("missing 'messages' list", file=path.name, line=number, field="messages")
@@ -209,7 +193,7 @@ def read_preference_file(path: str | Path, *, template_has_tools: bool) -> list[
     """All examples of a DPO JSONL file as TRL preference records."""
     path = Path(path)
     records = []
-    for number, record in read_jsonl(path):
+    for number, record in iter_records(path, name=path.name):
         try:
             records.append(preference_record(record, template_has_tools=template_has_tools))
         except InputError as error:

@@ -7,7 +7,6 @@ does; the full line-by-line validation happens when a job uses the file.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -19,6 +18,8 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ...errors import JsonlError
+from ...jsonl import iter_records
 from .. import ids
 from ..errors import APIError, bad_request, not_found
 from ..lifecycle import ACTIVE
@@ -32,7 +33,6 @@ router = APIRouter()
 
 _CHUNK = 1024 * 1024
 _MULTIPART_SLACK = 64 * 1024  # boundaries and the purpose field around the file part
-_FIRST_LINE_LIMIT = 64 * 1024 * 1024
 _NOT_JSONL = "Expected file to have JSONL format, where every line is a JSON dictionary."
 
 
@@ -60,31 +60,21 @@ def _save(source: IO[bytes], target: Path, limit: int) -> int:
 
 
 def check_jsonl_start(path: Path) -> None:
-    """Raise a 400 APIError unless the first non-blank line of `path` is a JSON object (cheap, streaming)."""
+    """Raise a 400 APIError unless the first non-blank line of `path` is a JSON object (cheap, streaming).
+
+    The line is read by :func:`nbtools.jsonl.iter_records`, as the validator and the engine read it later, so a
+    file refused later for its first line is refused here.
+    """
     with open(path, "rb") as handle:
         if b"\x00" in handle.read(8192):
             raise bad_request(f"{_NOT_JSONL} The file looks binary (it contains NUL bytes).", param="file")
-        handle.seek(0)
-        number = 0
-        while True:
-            line = handle.readline(_FIRST_LINE_LIMIT)
-            number += 1
-            if not line:
-                raise bad_request(f"{_NOT_JSONL} The file is empty.", param="file")
-            if line.strip():
-                break
-    if number == 1 and line.startswith(b"\xef\xbb\xbf"):
-        line = line[3:]
-    if len(line) >= _FIRST_LINE_LIMIT:  # a giant first line: judge by its first character only
-        if not line.lstrip().startswith(b"{"):
-            raise bad_request(f"{_NOT_JSONL} Line {number} is not a dictionary.", param="file")
-        return
     try:
-        value = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise bad_request(f"{_NOT_JSONL} Line {number} is not valid JSON.", param="file") from None
-    if not isinstance(value, dict):
-        raise bad_request(f"{_NOT_JSONL} Line {number} is not a dictionary.", param="file")
+        first = next(iter_records(path), None)
+    except JsonlError as problem:  # "line is not valid JSON: ..." -> "Line 3 is not valid JSON: ..."
+        detail = problem.reason.removeprefix("line ")
+        raise bad_request(f"{_NOT_JSONL} Line {problem.line} {detail}.", param="file") from None
+    if first is None:
+        raise bad_request(f"{_NOT_JSONL} The file is empty.", param="file")
 
 
 @router.post("/files")
