@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import nbtools
-from nbtools.errors import InputError
+from nbtools.errors import DataFormatError, InputError
+from nbtools.export.manifest import provenance_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEET = ROOT / "data" / "samples" / "facts.yaml"
@@ -97,7 +98,10 @@ def test_per_fact_caps_and_seed_is_deterministic(sheet):
 def test_faq_pairs_are_added_in_the_voice(sheet):
     pairs = nbtools.fact_pairs(sheet, faq=FAQ)
     faq = pairs.provenance[pairs.provenance.source == "faq"]
-    assert len(faq) == 25 and faq.question_field.str.match(r"faq\.txt, line \d+").all()
+    # the FAQ's 25 pairs, but not the 5 questions the sheet already asks ("What if I don't like a coffee?")
+    assert len(faq) == 20 and faq.question_field.str.match(r"faq\.txt, line \d+").all()
+    assert pairs.dropped.reason.tolist() == ["duplicate question"] * 5
+    assert "What if I don't like a coffee?" in pairs.dropped.question.tolist()
     for example in (pairs.examples[i] for i in faq.index):
         reply = example["messages"][-1]["content"]
         assert reply.startswith("Hey there! ") and reply.endswith("\n\nStay grounded! ☕")
@@ -112,7 +116,8 @@ def test_questions_near_eval_questions_are_dropped(tmp_path):
     assert "What does rushed delivery cost?" not in pairs.questions()
     assert "what does rushed delivery cost me" not in pairs.questions()
     reasons = pairs.dropped.reason.tolist()
-    assert len(reasons) == 3 + 1 and all(r.startswith("near eval question") for r in reasons)
+    assert reasons == ["near an eval question"] * 4
+    assert pairs.dropped.detail.str.contains("'What does rushed delivery cost me\\?'").all()
     assert "Do you ship abroad?" in pairs.questions()
     assert set(pairs.provenance.generator) == {"template", "paraphrase"}
 
@@ -146,3 +151,19 @@ def test_provenance_sidecar(tmp_path, sheet):
     assert {r["source"] for r in records} == {"facts sheet"} and records[0]["sheet_sha256"] == sheet.sha256
     assert records[0]["proposal_id"] == pairs.ids[0] and records[0]["question_field"] == \
         "facts[0].train_questions[0]"
+
+
+def test_manifest_summarises_the_provenance(tmp_path, sheet):
+    pairs = nbtools.fact_pairs(sheet, faq=FAQ)
+    nbtools.write_jsonl(pairs.examples, tmp_path / "train.jsonl")
+    pairs.write_provenance(tmp_path / "train.jsonl")
+    summary = provenance_summary(tmp_path / "train.jsonl")
+    assert summary == {"dataset": "train.jsonl", "provenance": "train.provenance.jsonl", "generated_lines": 170,
+                       "by_source": {"facts sheet": 150, "faq": 20}, "by_generator": {"template": 170},
+                       "facts_sheets": [{"path": str(SHEET), "sha256": sheet.sha256}]}
+    assert provenance_summary(tmp_path / "valid.jsonl") is None
+    with open(tmp_path / "train.provenance.jsonl", "a", encoding="utf-8") as out:
+        out.write('{"line": "x"}\n')
+    with pytest.raises(DataFormatError) as caught:
+        provenance_summary(tmp_path / "train.jsonl")
+    assert (caught.value.line, caught.value.field) == (171, "line")

@@ -146,3 +146,11 @@ def test_eval_questions_are_distinct():
     for i, question in enumerate(questions):
         match, score = nearest(question, questions[:i] + questions[i + 1:])
         assert score < NEAR, (question, match, score)
+
+
+def test_the_loader_accepts_the_sheet():
+    import nbtools
+
+    loaded = nbtools.read_facts_sheet(SHEET)
+    assert [f.id for f in loaded.facts] == [f["id"] for f in facts()]
+    assert all(f.states(a) for f in loaded.facts for a in f.answers)

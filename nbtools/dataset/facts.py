@@ -47,6 +47,7 @@ __all__ = ["Fact", "FactsSheet", "FactPairs", "read_facts_sheet", "parse_facts_s
 NEAR_QUESTION = 0.8  # rapidfuzz similarity (ratio or token_sort_ratio, 0-1) from which two questions are near copies
 PROVENANCE_COLUMNS = ("id", "fact_id", "source", "generator", "question_field", "answer_field", "question",
                       "sheet", "sheet_sha256")
+DROPPED_COLUMNS = ("id", "question", "reason", "detail")
 Paraphraser = Callable[[str], Sequence[str]]
 
 
@@ -211,7 +212,7 @@ class FactPairs:
     examples: list[dict[str, Any]]
     ids: list[str]
     provenance: pd.DataFrame
-    dropped: pd.DataFrame  # id, question, reason (near an eval question, rejected in review, ...)
+    dropped: pd.DataFrame  # id, question, reason (near an eval question, rejected in review, ...), detail
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -265,18 +266,18 @@ class FactPairs:
         for example, pair_id, row in zip(self.examples, self.ids, self.provenance.to_dict("records")):
             made = decisions.get(pair_id)
             if made is None and row["generator"] != "template":
-                dropped.append({"id": pair_id, "question": row["question"], "reason": "not reviewed"})
+                dropped.append({"id": pair_id, "question": row["question"], "reason": "not reviewed", "detail": ""})
                 continue
             if made is not None and made.decision == "rejected":
-                dropped.append({"id": pair_id, "question": row["question"], "reason": "rejected in review"})
+                dropped.append({"id": pair_id, "question": row["question"], "reason": "rejected in review",
+                                "detail": ""})
                 continue
             if made is not None and made.decision == "edited":
                 example = {"messages": example["messages"][:-1] + [{"role": "assistant", "content": made.text}]}
             examples.append(example)
             ids.append(pair_id)
             rows.append(row | {"decision": made.decision if made is not None else "template"})
-        return FactPairs(examples, ids, pd.DataFrame(rows), pd.DataFrame(dropped, columns=["id", "question",
-                                                                                             "reason"]))
+        return FactPairs(examples, ids, pd.DataFrame(rows), pd.DataFrame(dropped, columns=list(DROPPED_COLUMNS)))
 
 
 def _faq_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str, int | None]]:
@@ -306,19 +307,23 @@ def _in_voice(answer: str, greeting: str, signoff: str) -> str:
 
 def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact: int | None = None, seed: int = 0,
                faq: str | os.PathLike[str] | None = None, paraphrase: Paraphraser | None = None,
-               greeting: str = "Hey there!", signoff: str = "Stay grounded! ☕",
-               threshold: float = NEAR_QUESTION) -> FactPairs:
+               valid: Sequence[Mapping[str, Any]] = (), greeting: str = "Hey there!",
+               signoff: str = "Stay grounded! ☕", threshold: float = NEAR_QUESTION) -> FactPairs:
     """Question-answer examples stating each fact of `sheet` (see the module docstring).
 
     `per_fact` caps the template pairs per fact (default: one per train question). `faq` adds the pairs of a Q:/A:
     file, their answers wrapped in `greeting` and `signoff`, each tied to the first fact whose pattern its answer
     matches (or to no fact). `paraphrase` (a function question -> other wordings, e.g. a chat model on any backend)
     adds questions with the same answer; those pairs need review (:meth:`FactPairs.reviewed`). Every question at
-    least `threshold` similar to an eval question of the sheet is dropped, with its reason.
+    least `threshold` similar to an eval question of the sheet, or to a user question of the `valid` examples (the
+    validation split), is dropped, with its reason.
     """
     if per_fact is not None and per_fact < 1:
         raise InputError("per_fact must be at least 1", field="per_fact", value=per_fact)
     held_out = sheet.eval_questions()
+    valid_messages = [m for e in valid for m in (e.get("messages") or e.get("input", {}).get("messages", []))]
+    valid_questions = [m["content"] for m in valid_messages
+                       if m.get("role") == "user" and isinstance(m.get("content"), str)]
     rng = random.Random(seed)
     candidates: list[dict[str, Any]] = []
     for i, fact in enumerate(sheet.facts):
@@ -347,12 +352,18 @@ def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact:
     for row in candidates:
         near = near_questions([row["question"]], held_out, threshold=threshold)
         if near:
-            dropped.append({"id": row["id"], "question": row["question"],
-                            "reason": f"near eval question {near[0][1]!r} ({near[0][2]:.2f})"})
+            dropped.append({"id": row["id"], "question": row["question"], "reason": "near an eval question",
+                            "detail": f"{near[0][1]!r} ({near[0][2]:.2f})"})
             continue
-        key = (row["question"].casefold(), row["answer"])
-        if key in seen:
-            dropped.append({"id": row["id"], "question": row["question"], "reason": "duplicate pair"})
+        near = near_questions([row["question"]], valid_questions, threshold=threshold)
+        if near:
+            dropped.append({"id": row["id"], "question": row["question"], "reason": "near a validation question",
+                            "detail": f"{near[0][1]!r} ({near[0][2]:.2f})"})
+            continue
+        key = " ".join(row["question"].casefold().split())
+        if key in seen:  # the same question twice would teach two answers to one prompt
+            dropped.append({"id": row["id"], "question": row["question"], "reason": "duplicate question",
+                            "detail": ""})
             continue
         seen.add(key)
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
@@ -363,7 +374,7 @@ def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact:
                     | {"sheet": sheet.path or sheet.source, "sheet_sha256": sheet.sha256,
                        "statement": row["statement"]})
     pairs = FactPairs(examples, ids, pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS) + ["statement"]),
-                      pd.DataFrame(dropped, columns=["id", "question", "reason"]))
+                      pd.DataFrame(dropped, columns=list(DROPPED_COLUMNS)))
     assert_held_out(pairs.questions(), sheet, threshold=threshold)
     return pairs
 

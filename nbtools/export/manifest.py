@@ -31,6 +31,7 @@ __all__ = [
     "FileProblem",
     "ManifestCheck",
     "verify_manifest",
+    "provenance_summary",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -168,3 +169,33 @@ def verify_manifest(out_dir: str | os.PathLike[str]) -> ManifestCheck:
             problems.append(FileProblem(relative, "changed", expected, f"{size} bytes, sha256 {digest}"))
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     return ManifestCheck(str(root), len(manifest["files"]), tuple(problems), tuple(sorted(present - listed)))
+
+
+def provenance_summary(dataset_path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """For the manifest: what a dataset's provenance sidecar (``train.jsonl`` -> ``train.provenance.jsonl``, written
+    by ``add_to_dataset`` and ``FactPairs.write_provenance``) says about its generated lines: how many, by source and
+    generator, and the facts sheets they came from with their SHA-256. None when the dataset has no sidecar."""
+    path = Path(dataset_path)
+    sidecar = path.with_name(path.stem + ".provenance.jsonl")
+    if not sidecar.is_file():
+        return None
+    records = []
+    for number, text in enumerate(sidecar.read_text(encoding="utf-8").splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(f"not valid JSON ({exc.msg})", file=str(sidecar), line=number) from None
+        if not isinstance(record, dict) or not isinstance(record.get("line"), int):
+            raise DataFormatError("a provenance record is an object with an integer 'line'", file=str(sidecar),
+                                  line=number, field="line", value=record)
+        records.append(record)
+    frame = pd.DataFrame(records)
+    count = lambda column: ({str(k): int(v) for k, v in frame[column].value_counts().items()}  # noqa: E731
+                            if column in frame else {})
+    sheets = (frame.dropna(subset=["sheet"]).groupby("sheet").sheet_sha256.first().to_dict()
+              if {"sheet", "sheet_sha256"} <= set(frame.columns) else {})
+    return {"dataset": path.name, "provenance": sidecar.name, "generated_lines": len(records),
+            "by_source": count("source"), "by_generator": count("generator") or count("model"),
+            "facts_sheets": [{"path": k, "sha256": v} for k, v in sorted(sheets.items())]}
