@@ -2,7 +2,7 @@
 
 The unmodified ``openai`` SDK drives it (``OpenAI(base_url="http://127.0.0.1:PORT/v1", api_key=...)``). Modules:
 
-- ``launcher``: ``ensure_local_server`` / ``stop_local_server`` / ``local_client`` (notebooks, ``nbtools serve``);
+- ``launcher``: ``ensure_local_server`` / ``stop_local_server`` (clients: ``nbtools.connect("local")``) (notebooks, ``nbtools serve``);
 - ``runner``, ``app``, ``routes/``: the process, the FastAPI app (``create_app(config)``) and its /v1 endpoints;
 - ``config``, ``state``, ``store``, ``lifecycle``, ``catalog``: settings, shared state, SQLite, job statuses, models;
 - ``supervisor``, ``worker``, ``jobrun``: the training worker process and one job's run inside it;
