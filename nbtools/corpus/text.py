@@ -15,7 +15,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar, Mapping
+from typing import ClassVar, Literal, Mapping
 
 import ftfy
 import pandas as pd
@@ -29,7 +29,7 @@ __all__ = ["FixUnicode", "StripMarkup", "NormalizeWhitespace", "LengthFilter", "
 class FixUnicode(RowStep):
     """Repair mojibake and odd characters with ftfy, then normalise to `form` (NFC keeps accents composed)."""
 
-    form: str = "NFC"
+    form: Literal["NFC", "NFD", "NFKC", "NFKD"] = "NFC"
     name: ClassVar[str] = "fix_unicode"
 
     def clean(self, text: str, row: Mapping) -> Keep:
@@ -113,7 +113,7 @@ class LengthFilter(RowStep):
         stripped = text.strip()
         if not stripped:
             return Drop("empty message")
-        minimum = max(self.min_chars, self.min_chars_by_role.get(row.get("role"), 0))
+        minimum = max(self.min_chars, self.min_chars_by_role.get(row.get("role", ""), 0))
         if len(stripped) < minimum:
             return Drop(f"too short: {len(stripped)} characters < {minimum} (minimum for {row.get('role')} messages)")
         if len(stripped) > self.max_chars:

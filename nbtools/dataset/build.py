@@ -21,7 +21,7 @@ messages left out go to ``dropped_messages``, each with a reason::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal, Union
+from typing import Any, Callable, Literal, Union
 
 import pandas as pd
 
@@ -64,7 +64,11 @@ def build_sft_examples(messages: pd.DataFrame, *, system_prompt: str | None = No
     if not (train_on in ("all", "last") or callable(train_on)):
         raise InputError("train_on must be 'all', 'last' or a function of the assistant text", field="train_on",
                          value=train_on)
-    examples, ids, sources, rejects, dropped = [], [], [], [], []
+    examples: list[dict] = []
+    ids: list[str] = []
+    sources: list[list[str]] = []
+    rejects: list[dict] = []
+    dropped: list[dict] = []
     n_merged = 0
     table = messages.assign(_row_id=_row_ids(messages), _order=range(len(messages)))
     for conversation_id, rows in table.groupby("conversation_id", sort=False):
@@ -133,14 +137,14 @@ def _conversation(conversation_id: str, rows: pd.DataFrame, system_prompt: str |
     weights = _weights([t.text for t in turns if t.role == "assistant"], train_on)
     if weights is not None and not any(weights):
         return "no assistant turn passes train_on"
-    out = []
+    out: list[dict[str, Any]] = []
     if systems:
         out.append({"role": "system", "content": "\n\n".join(s.text for s in systems)})
     elif system_prompt:
         out.append({"role": "system", "content": system_prompt})
     k = 0
     for turn in turns:
-        message = {"role": turn.role, "content": turn.text}
+        message: dict[str, Any] = {"role": turn.role, "content": turn.text}
         if turn.role == "assistant":
             if weights is not None:
                 message["weight"] = weights[k]

@@ -113,13 +113,13 @@ def _similar_pairs(texts: list[str], threshold: float) -> list[tuple[int, int]]:
     cutoff = threshold * 100
     if len(texts) <= BRUTE_FORCE_MAX:
         scores = process.cdist(texts, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8)
-        i, j = np.nonzero(np.triu(scores, k=1) >= cutoff)
-        return list(zip(i.tolist(), j.tolist()))
+        first, second = np.nonzero(np.triu(scores, k=1) >= cutoff)
+        return list(zip(first.tolist(), second.tolist()))
     from datasketch import MinHash, MinHashLSH
 
     # a looser Jaccard threshold than the ratio threshold, so that LSH misses few true pairs
     lsh = MinHashLSH(threshold=max(0.3, threshold - 0.4), num_perm=128)
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for i, text in enumerate(texts):
         signature = MinHash(num_perm=128, seed=1)
         for k in range(max(1, len(text) - 4)):
@@ -162,7 +162,8 @@ def split_examples(examples: Sequence[dict], *, ids: Sequence[str] | None = None
     target = round(valid_fraction * n)
     if valid_fraction > 0 and n >= 2:
         target = max(1, target)
-    train_idx, valid_idx = [], []
+    train_idx: list[int] = []
+    valid_idx: list[int] = []
     for group in order:
         (valid_idx if len(valid_idx) + len(group) <= target else train_idx).extend(group)
     merged = [g for g in order if len(g) > 1]

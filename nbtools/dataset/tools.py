@@ -93,12 +93,12 @@ def infer_tool_definitions(rows: pd.DataFrame, *, descriptions: Mapping[str, str
         for name, arguments, _ in calls:
             seen.setdefault(name, []).append(arguments)
     definitions = []
-    for name, calls in seen.items():
+    for name, argument_sets in seen.items():
         properties: dict[str, dict] = {}
-        for arguments in calls:
+        for arguments in argument_sets:
             for key, value in arguments.items():
                 properties.setdefault(key, {"type": _json_type(value)})
-        required = [key for key in properties if all(key in arguments for arguments in calls)]
+        required = [key for key in properties if all(key in arguments for arguments in argument_sets)]
         description = (descriptions or {}).get(name, f"Call {name}.")
         definitions.append({"type": "function", "function": {
             "name": name, "description": description,

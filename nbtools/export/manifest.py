@@ -156,7 +156,7 @@ def verify_manifest(out_dir: str | os.PathLike[str]) -> ManifestCheck:
     for entry in manifest["files"]:
         relative = entry.get("path") if isinstance(entry, dict) else None
         path = inside(root, relative)
-        if path is None:
+        if path is None or not isinstance(relative, str):  # (inside() is None for every non-string)
             problems.append(FileProblem(str(relative), "outside", "a path inside the export", str(relative)))
             continue
         listed.add(PurePosixPath(relative).as_posix())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from ..errors import InputError, ModelNotFoundError
 from .spec import JobSpec
@@ -95,7 +95,7 @@ def _validate(path, spec: JobSpec, role: str) -> tuple["ValidationReport", Findi
     from ..validate import validate_file
 
     # the 10-example minimum applies to training files; a validation file may be smaller
-    minimum = {} if role == "training" else {"min_examples": 1}
+    minimum: dict[str, Any] = {} if role == "training" else {"min_examples": 1}
     try:
         report = validate_file(path, model=spec.model, method=spec.method, **minimum)
     except ModelNotFoundError:  # a provider's model nbtools cannot count tokens for: check the format anyway

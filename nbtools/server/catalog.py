@@ -64,6 +64,8 @@ def resolve_model(state: ServerState, model_id: str) -> ModelTarget:
         return ModelTarget(model_id, base, Path(tuned["adapter_path"]), tuned["created_at"], f"org-{org}")
     for ckpt in _checkpoint_rows(state, model_id):
         job = state.store.get("jobs", ckpt["job_id"])
+        if job is None:  # a checkpoint row whose job is gone serves no model
+            continue
         base = state.config.base_models.get(job["model"], job["model"])
         return ModelTarget(model_id, base, Path(ckpt["path"]), ckpt["created_at"], f"org-{org}")
     raise model_not_found(model_id)

@@ -17,6 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -93,13 +94,13 @@ def parse_base_model(text: str) -> tuple[str, str]:
     return model_id.strip(), path.strip()
 
 
-def load_config(data_dir: str | os.PathLike[str] | None = None, **overrides: object) -> ServerConfig:
+def load_config(data_dir: str | os.PathLike[str] | None = None, **overrides: Any) -> ServerConfig:
     """A :class:`ServerConfig` from ``<data_dir>/config.json`` (if present) updated with `overrides`.
 
     ``None`` overrides are ignored; ``base_models`` overrides are merged into the file's.
     """
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     path = directory / CONFIG_FILE
     if path.is_file():
         try:

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import errors
 from . import ids
@@ -25,6 +25,9 @@ from .lifecycle import add_event, after_pause, fail_job, mark_validated
 from .results import RESULT_FILENAME, encode_result
 from .store import Store
 
+if TYPE_CHECKING:
+    from ..validate.rules import Method
+
 __all__ = ["validate_job", "JobHooks", "run_job", "step_message", "resumable_checkpoint"]
 
 log = logging.getLogger("nbtools.server.worker")
@@ -32,7 +35,7 @@ log = logging.getLogger("nbtools.server.worker")
 _COUNT_CODES = ("too_few_examples",)
 
 
-def _check_file(path: Path, method: str, *, role: str, min_examples: int) -> tuple[str, str] | int:
+def _check_file(path: Path, method: Method, *, role: str, min_examples: int) -> tuple[str, str] | int:
     """(error code, message) for a bad file, else its number of examples. Messages name the line and field."""
     from ..validate import validate_file
 
@@ -175,7 +178,8 @@ class JobHooks:
 def resumable_checkpoint(config: ServerConfig, job_id: str) -> tuple[str, int] | None:
     """(directory, step) of the job's newest complete checkpoint on disk (epoch or pause), for crash recovery."""
     path = latest_checkpoint(config.data_dir / "jobs" / job_id)
-    return (str(path), int(read_marker(path)["step"])) if path is not None else None
+    marker = read_marker(path) if path is not None else None  # a complete checkpoint always has its marker
+    return (str(path), int(marker["step"])) if marker is not None else None
 
 
 def _write_result_file(store: Store, config: ServerConfig, job_id: str) -> str:

@@ -63,7 +63,7 @@ def create_job(store: Store, values: dict[str, Any]) -> dict[str, Any]:
         store.insert("jobs", row, db=db)
         add_event(store, row["id"], f"Created fine-tuning job: {row['id']}", db=db)
         add_event(store, row["id"], files, db=db)
-    return store.get("jobs", row["id"])
+    return _stored(store, row["id"])
 
 
 def fail_job(store: Store, job_id: str, *, code: str, message: str, param: str | None,
@@ -113,7 +113,7 @@ def cancel_job(store: Store, job_id: str) -> dict[str, Any]:
         store.update("jobs", job_id, {"status": "cancelled", "finished_at": _now(), "estimated_finish": None,
                                      "control": None}, db=db)
         add_event(store, job_id, "Fine-tuning job cancelled", db=db)
-    return store.get("jobs", job_id)
+    return _stored(store, job_id)
 
 
 def pause_job(store: Store, job_id: str) -> dict[str, Any]:
@@ -121,13 +121,13 @@ def pause_job(store: Store, job_id: str) -> dict[str, Any]:
     with store.transaction() as db:
         job = _job(db, job_id)
         if job["status"] == "paused":
-            return store.get("jobs", job_id)
+            return _stored(store, job_id)
         if job["status"] not in ("queued", "running"):
             raise TransitionError(f"Job {job_id} is {job['status']}; only a queued or running job can be paused.")
         control = "pause" if job["status"] == "running" else job["control"]
         store.update("jobs", job_id, {"status": "paused", "control": control, "estimated_finish": None}, db=db)
         add_event(store, job_id, "Fine-tuning job paused", db=db)
-    return store.get("jobs", job_id)
+    return _stored(store, job_id)
 
 
 def resume_job(store: Store, job_id: str) -> dict[str, Any]:
@@ -138,7 +138,7 @@ def resume_job(store: Store, job_id: str) -> dict[str, Any]:
             raise TransitionError(f"Job {job_id} is {job['status']}; only a paused job can be resumed.")
         store.update("jobs", job_id, {"status": "queued", "queued_at": time.time()}, db=db)
         add_event(store, job_id, "Fine-tuning job resumed, moving job to queued state", db=db)
-    return store.get("jobs", job_id)
+    return _stored(store, job_id)
 
 
 def after_pause(store: Store, job_id: str, *, resume_from: Path | None, step: int, shutdown: bool) -> None:
@@ -206,6 +206,14 @@ def recover_interrupted(store: Store, *,
                                             f"resume {where}", level="warn", db=db)
         touched.append(job["id"])
     return touched
+
+
+def _stored(store: Store, job_id: str) -> dict[str, Any]:
+    """The job's row as it is stored now (LookupError when it is gone; the callers have just written it)."""
+    row = store.get("jobs", job_id)
+    if row is None:
+        raise LookupError(job_id)
+    return row
 
 
 def _job(db: sqlite3.Connection, job_id: str) -> sqlite3.Row:

@@ -77,7 +77,7 @@ def check_example(obj: Any, *, method: Method = "auto", counter: TokenCounter | 
     if check.has_errors:
         check.example = None
         check.tokens = None
-    elif counter is not None and check.tokens is None:
+    elif counter is not None and check.tokens is None and check.example is not None:
         check.tokens = counter.count_example(check.example)
     return check
 

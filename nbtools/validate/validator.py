@@ -34,7 +34,7 @@ from ..errors import InputError
 from ..tokens import TokenCounter
 from .issues import Issue, error, warning
 from .limits import token_limit_for
-from .report import TokenStats, ValidationReport
+from .report import Kind, TokenStats, ValidationReport
 from .rules import Method
 from .scan import Scan
 
@@ -153,7 +153,7 @@ def validate_file(path: str | os.PathLike, *, model: str | None = None, method: 
                     scan.scan_range(f, starts[0], ends[0], progress=bar)
                 for future in futures:
                     scan.merge(future.result())
-            bar.update(size - ends[0])
+            bar.update(size - starts[1])  # the workers' ranges, from where this process's range ended
     return _finish(scan, path=path, method=method, model=model, limit=limit, encoding=counter.name,
                    min_examples=min_examples)
 
@@ -216,7 +216,7 @@ def _finish(scan: Scan, *, path: Path | None, method: str, model: str | None, li
         collector.add(error("too_few_examples", f"file has {scan.n_examples} examples; at least {min_examples} "
                             "are needed", value=scan.n_examples))
     kinds = [kind for kind in ("sft", "dpo") if scan.kinds[kind]]
-    kind = "mixed" if len(kinds) == 2 else (kinds[0] if kinds else "unknown")
+    kind: Kind = "mixed" if len(kinds) == 2 else "sft" if kinds == ["sft"] else "dpo" if kinds == ["dpo"] else "unknown"
     if kind == "mixed" and method == "auto":
         minority = min(kinds, key=lambda k: scan.kinds[k])
         collector.add(error("mixed_formats", f"file mixes chat examples ({scan.kinds['sft']}) and preference pairs "

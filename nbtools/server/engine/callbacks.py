@@ -57,7 +57,8 @@ class HooksCallback(TrainerCallback):
         return math.ceil(step / self.steps_per_epoch)
 
     def _metrics(self, step: int, logs: dict[str, float]) -> StepMetrics:
-        valid = full = (None, None)
+        valid: tuple[float, float] | tuple[None, None] = (None, None)
+        full: tuple[float, float] | tuple[None, None] = (None, None)
         if self.evaluator is not None:
             every = self.valid_every or max(1, math.ceil(self.total_steps / 10))
             if step % every == 0 or step == self.total_steps:

@@ -58,7 +58,7 @@ def template_supports_tools(chat_template: str | None) -> bool:
     >>> template_supports_tools("{% if tools %}{{ tools | tojson }}{% endif %}")
     True
     """
-    return bool(chat_template) and ("tools" in chat_template or "tool_calls" in chat_template)
+    return chat_template is not None and ("tools" in chat_template or "tool_calls" in chat_template)
 
 
 def _text(content: Any, field: str) -> str:

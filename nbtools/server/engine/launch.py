@@ -78,7 +78,7 @@ class JsonLinesHooks:
         if self.control_file is None or not self.control_file.is_file():
             return "continue"
         word = self.control_file.read_text(encoding="utf-8").strip().lower()
-        return word if word in ("pause", "cancel") else "continue"
+        return "pause" if word == "pause" else "cancel" if word == "cancel" else "continue"
 
     def result(self, result: TrainResult) -> None:
         self._emit("result", asdict(result))

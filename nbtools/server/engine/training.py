@@ -24,6 +24,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ...errors import InputError
 from .callbacks import HooksCallback
@@ -202,6 +203,9 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
     elif spec.method == "dpo":
         from .dpo import build_dpo_trainer
 
+        if spec.hyperparameters.beta is None:
+            raise InputError("a DPO run needs a beta (resolve_hyperparameters sets one)", field="hyperparameters.beta",
+                             value=None)
         trainer, _, n_valid = build_dpo_trainer(**common, beta=spec.hyperparameters.beta)
         n_train = len(trainer.train_dataset)
     else:
@@ -219,6 +223,7 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
     state = trainer.state
     finished = state.global_step >= state.max_steps
     tokens = int(state.num_input_tokens_seen)
+    status: Literal["succeeded", "paused", "cancelled"]
     if callback.stop_reason == "cancelled":
         status, final = "cancelled", None
     elif callback.stop_reason == "paused" and not finished:
