@@ -5,7 +5,8 @@ or a character of the line terminator. With ``"\\n"`` as terminator a cell holdi
 unquoted, and every reader split the row there. RFC 4180's ``"\\r\\n"`` makes both characters quote their cell.
 
 Reading, one policy for every CSV a user hands nbtools: UTF-8, a byte-order mark skipped (Excel writes one), CRLF or
-LF line ends, every cell a string and an empty cell ``""`` (never NaN, never a guessed number). :func:`read_csv`
+LF line ends, header names stripped of spaces, every cell a string and an empty cell ``""`` (never NaN, never a
+guessed number), bytes that are not UTF-8 refused unless the caller asks to replace them. :func:`read_csv`
 gives a DataFrame (or chunks of one); :func:`iter_csv_rows` streams rows and reports a bad row instead of stopping.
 
 >>> import io, pandas as pd
@@ -20,7 +21,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterator, overload
 
 import pandas as pd
 
@@ -37,34 +38,51 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str] | IO[str]) -> No
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
 
 
-def read_csv(source: str | os.PathLike[str] | IO[str], *, chunksize: int | None = None
+@overload
+def read_csv(source: str | os.PathLike[str] | IO[str], *, chunksize: None = None,
+             errors: str = "strict") -> pd.DataFrame: ...
+@overload
+def read_csv(source: str | os.PathLike[str] | IO[str], *, chunksize: int,
+             errors: str = "strict") -> Iterator[pd.DataFrame]: ...
+
+
+def read_csv(source: str | os.PathLike[str] | IO[str], *, chunksize: int | None = None, errors: str = "strict"
              ) -> pd.DataFrame | Iterator[pd.DataFrame]:
-    """Read a CSV file with a header row: every cell a string, empty cells ``""``; with `chunksize`, an iterator
-    of DataFrames of that many rows. A file that is not CSV (or not UTF-8) raises
-    :class:`~nbtools.errors.DataFormatError` naming it."""
+    """Read a CSV file with a header row (names stripped of spaces): every cell a string, empty cells ``""``; with
+    `chunksize`, an iterator of DataFrames of that many rows. `errors` is the decoding policy, as in
+    :func:`iter_csv_rows`. A file that is not CSV (or not UTF-8) raises :class:`~nbtools.errors.DataFormatError`
+    naming it."""
     file = str(source) if isinstance(source, (str, os.PathLike)) else None
     try:
-        frames = pd.read_csv(source, dtype=str, keep_default_na=False, encoding=ENCODING, chunksize=chunksize)
+        frames = pd.read_csv(source, dtype=str, keep_default_na=False, encoding=ENCODING, encoding_errors=errors,
+                             chunksize=chunksize)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataFormatError(f"not a readable CSV table ({exc})", file=file) from None
     if chunksize is None:
-        return frames
+        return _stripped(frames)
     return _chunks(frames, file)
+
+
+def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _chunks(frames: Iterator[pd.DataFrame], file: str | None) -> Iterator[pd.DataFrame]:
     try:
-        yield from frames
+        for frame in frames:
+            yield _stripped(frame)
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFormatError(f"not a readable CSV table ({exc})", file=file) from None
 
 
-def iter_csv_rows(path: str | os.PathLike[str], *, errors: str = "replace"
+def iter_csv_rows(path: str | os.PathLike[str], *, errors: str = "strict"
                   ) -> Iterator[tuple[int, dict[str, str] | str]]:
     """Stream (first file line of the row, {header: cell}) per non-empty data row of a CSV file.
 
     A row that cannot be read (ragged, broken quoting) comes as (line, reason) instead, and reading goes on.
-    `errors` is the text decoding policy (``"replace"``: a byte that is not UTF-8 becomes U+FFFD; ``"strict"``).
+    `errors` is the text decoding policy: ``"strict"`` (a byte that is not UTF-8 raises
+    :class:`~nbtools.errors.DataFormatError`) or ``"replace"`` (it becomes U+FFFD, as the corpus reader asks).
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "faq.csv")
@@ -75,7 +93,11 @@ def iter_csv_rows(path: str | os.PathLike[str], *, errors: str = "replace"
     csv.field_size_limit(_MAX_FIELD)
     path = Path(path)
     with open(path, newline="", encoding=ENCODING, errors=errors) as handle:
-        yield from _rows(csv.reader(handle), str(path))
+        try:
+            yield from _rows(csv.reader(handle), str(path))
+        except UnicodeDecodeError as exc:
+            raise DataFormatError(f"not UTF-8 text (byte {exc.start} of a read block); save the file as UTF-8",
+                                  file=str(path)) from None
 
 
 def _rows(reader, file: str) -> Iterator[tuple[int, dict[str, str] | str]]:

@@ -287,7 +287,7 @@ def read_corpus(source: str | os.PathLike[str] | pd.DataFrame, *, mapping: Colum
         _sniff_binary(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            detected = _emit_records(iter_csv_rows(path), out, mapping, "csv")
+            detected = _emit_records(iter_csv_rows(path, errors="replace"), out, mapping, "csv")
         elif suffix in (".jsonl", ".ndjson", ".json"):
             detected = _emit_records(_iter_jsonl(path), out, mapping, "jsonl")
         elif suffix in (".txt", ".md", ".text"):

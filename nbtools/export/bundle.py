@@ -33,7 +33,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..csvfiles import write_csv
+from ..csvfiles import read_csv, write_csv
 from ..jsonl import read_jsonl, write_jsonl
 from ..errors import ConfigError, DataFormatError, InputError
 from ..tokens import ExampleTokens, TokenCounter
@@ -241,7 +241,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     if path.suffix == ".jsonl":
         return pd.DataFrame(list(read_jsonl(path)))
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_csv(path)
 
 
 def _examples(source: Any, part: str) -> list[dict[str, Any]]:
