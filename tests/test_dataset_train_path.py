@@ -29,7 +29,7 @@ def built():
     split = nbtools.split_examples(sft.examples, ids=sft.ids, valid_fraction=0.15, seed=7)
     sheet = nbtools.read_facts_sheet(SAMPLES / "facts.yaml")
     facts = nbtools.fact_pairs(sheet, system_prompt=prompts.short, faq=SAMPLES / "faq.txt", seed=7,
-                               valid=split.valid)
+                               train=split.train, valid=split.valid)
     return cleaned, split, facts, sheet
 
 
@@ -69,4 +69,6 @@ def test_facts_go_to_train_only_and_stay_away_from_eval_questions():
     assert nbtools.near_questions(facts.questions(), sorted(valid_questions)) == []
     assert nbtools.near_questions(facts.questions(), sheet.eval_questions()) == []
     assert set(facts.dropped.reason) <= {"near a validation question", "duplicate question"}
+    train_questions = {m["content"] for e in split.train for m in e["messages"] if m["role"] == "user"}
+    assert not set(facts.questions()) & train_questions
     assert len(split.train) >= 200 and len(facts) + len(facts.dropped) == 175  # 150 from the sheet, 25 from the FAQ

@@ -307,8 +307,9 @@ def _in_voice(answer: str, greeting: str, signoff: str) -> str:
 
 def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact: int | None = None, seed: int = 0,
                faq: str | os.PathLike[str] | None = None, paraphrase: Paraphraser | None = None,
-               valid: Sequence[Mapping[str, Any]] = (), greeting: str = "Hey there!",
-               signoff: str = "Stay grounded! ☕", threshold: float = NEAR_QUESTION) -> FactPairs:
+               valid: Sequence[Mapping[str, Any]] = (), train: Sequence[Mapping[str, Any]] = (),
+               greeting: str = "Hey there!", signoff: str = "Stay grounded! ☕",
+               threshold: float = NEAR_QUESTION) -> FactPairs:
     """Question-answer examples stating each fact of `sheet` (see the module docstring).
 
     `per_fact` caps the template pairs per fact (default: one per train question). `faq` adds the pairs of a Q:/A:
@@ -316,14 +317,14 @@ def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact:
     matches (or to no fact). `paraphrase` (a function question -> other wordings, e.g. a chat model on any backend)
     adds questions with the same answer; those pairs need review (:meth:`FactPairs.reviewed`). Every question at
     least `threshold` similar to an eval question of the sheet, or to a user question of the `valid` examples (the
-    validation split), is dropped, with its reason.
+    validation split), is dropped, with its reason; so is a question asked twice, or already asked by a `train`
+    example (the same prompt with two answers).
     """
     if per_fact is not None and per_fact < 1:
         raise InputError("per_fact must be at least 1", field="per_fact", value=per_fact)
     held_out = sheet.eval_questions()
-    valid_messages = [m for e in valid for m in (e.get("messages") or e.get("input", {}).get("messages", []))]
-    valid_questions = [m["content"] for m in valid_messages
-                       if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    valid_questions = _user_questions(valid)
+    seen = {" ".join(q.casefold().split()) for q in _user_questions(train)}
     rng = random.Random(seed)
     candidates: list[dict[str, Any]] = []
     for i, fact in enumerate(sheet.facts):
@@ -348,7 +349,7 @@ def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact:
                                "question_field": f"{Path(faq).name}, line {line}" if line else Path(faq).name,
                                "answer_field": f"{Path(faq).name} (answer in the voice)",
                                "statement": fact.statement if fact else ""})
-    examples, ids, rows, dropped, seen = [], [], [], [], set()
+    examples, ids, rows, dropped = [], [], [], []
     for row in candidates:
         near = near_questions([row["question"]], held_out, threshold=threshold)
         if near:
@@ -377,6 +378,12 @@ def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact:
                       pd.DataFrame(dropped, columns=list(DROPPED_COLUMNS)))
     assert_held_out(pairs.questions(), sheet, threshold=threshold)
     return pairs
+
+
+def _user_questions(examples: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The user messages' texts of chat or preference examples."""
+    messages = [m for e in examples for m in (e.get("messages") or e.get("input", {}).get("messages", []))]
+    return [m["content"] for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)]
 
 
 def assert_held_out(questions: Iterable[str], sheet: FactsSheet, *, threshold: float = NEAR_QUESTION) -> None:
