@@ -290,7 +290,8 @@ if TYPE_CHECKING:
         Issue, ValidationReport, FixReport, validate_file, validate_records, fix_file, token_limit_for,
     )
     from nbtools.backend import Backend, resolve_backend, connect, ensure_backend, client_backend
-    from nbtools.jobs import (
+    # (mypy takes `preflight`, a function and a submodule of nbtools.jobs, for a second definition)
+    from nbtools.jobs import (  # type: ignore[no-redef]
         JobSpec, Finding, Preflight, preflight, UploadedFile, upload_file, launch_job, JobRecord, RunLog, find_jobs,
         latest_job, WatchResult, watch_job, cancel_job, watch_widget, JobWatcher, launch_panel, LaunchPanel,
         events_frame, metrics_frame, metrics_figure, list_checkpoints, read_result_file, parse_result_file,
