@@ -118,7 +118,7 @@ def test_adapters_load_once_switch_and_evict(adapters, greedy):
     assert engine.generate(BASE, adapters[1], MESSAGES, params)[0].text == a2
 
 
-def test_concurrent_requests_are_serialised(engine, greedy):
+def test_concurrent_requests_are_batched_and_answer_as_alone(engine, greedy):
     results = [None] * 3
 
     def ask(i):

@@ -32,7 +32,7 @@ def default_moderator_factory() -> Moderator:
 
 
 class ServerState:
-    """Shared by all requests of one app. Generation runs on its own single thread, never on the event loop."""
+    """Shared by all requests of one app. Generation runs on worker threads, never on the event loop."""
 
     def __init__(self, config: ServerConfig, *, engine_factory: Callable[[], ChatEngineProtocol] | None = None,
                  moderator_factory: Callable[[], Moderator] | None = None) -> None:
@@ -48,7 +48,9 @@ class ServerState:
         self._moderator_factory = moderator_factory or default_moderator_factory
         self._moderator: Moderator | None = None
         self._moderator_lock = threading.Lock()
-        self.generation = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbtools-generate")
+        # One thread per request in flight: each waits on the engine, which decodes concurrent requests together
+        # on its own decoding thread (so these threads must not serialise them).
+        self.generation = ThreadPoolExecutor(max_workers=32, thread_name_prefix="nbtools-generate")
 
     def chat_engine(self) -> ChatEngineProtocol:
         """The chat engine, created on first use (thread-safe)."""

@@ -2,97 +2,45 @@
 
 One engine serves every model of the local server. It loads each base model once, loads each adapter directory
 once (into the same PEFT model, switched with ``set_adapter``; the plain base model runs with the adapters
-disabled), and forgets the least recently used adapter past `max_adapters`. A lock serialises generation: the
-server calls from a thread pool and a model is not safe to run from two threads at once (nor would 2 cores gain).
+disabled), and forgets the least recently used adapter past `max_adapters`.
+
+Requests are decoded together. Callers (the server's request threads) hand their choices to one decoding thread;
+choices that arrive together (each new one within `batch_window` seconds of the previous, up to `max_batch`) and
+ask for the same model and adapter are decoded as one batch by :func:`~.batch.decode_batch` (left padding, one KV
+cache, each sequence leaving the batch at its own end); ``n`` choices of one request are rows of the same batch.
+Requests for other adapters wait for the next batch. Each caller decodes its own tokens to text, holds back text
+that might be the start of a stop string (see :mod:`.stops`) and yields :class:`~.contract.StreamDelta` pieces;
+when a stop string appears or the caller goes away, its sequence leaves the batch at the next step.
 
 Sampling follows OpenAI's parameters: ``temperature`` 0 is greedy decoding; ``top_p`` nucleus sampling; no top-k;
-``seed`` seeds torch before the first choice, so a seeded request is repeatable; ``n`` choices are generated one
-after another. Generation runs in transformers' ``generate`` on a helper thread that hands each new token to the
-caller, which decodes, holds back text that might be the start of a stop string (see :mod:`.stops`) and yields
-:class:`~.contract.StreamDelta` pieces. Counts: ``prompt_tokens`` is the templated prompt; ``completion_tokens``
-counts every token generated for the choice, the end-of-turn token included.
+``frequency_penalty`` / ``presence_penalty`` over the generated tokens; ``seed`` seeds the request's own random
+generator, so a seeded request is repeatable whatever else is decoded beside it. Counts: ``prompt_tokens`` is the
+templated prompt; ``completion_tokens`` counts every token generated for the choice, the end-of-turn token
+included. `dtype` is the weights' precision for inference ("float32", or "bfloat16" on CPUs with native bf16).
 """
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from ...basemodels import base_model_dir
 from ...errors import InputError, ModelNotFoundError
+from .batch import Choice, decode_batch
 from .chat_format import template_messages, template_supports_tools
 from .contract import Generated, GenerationParams, StreamDelta
 from .data import render
-from .sampling import PENALTY_RANGE, apply_penalties
-from .models import choose_placement, load_model, load_tokenizer_for, set_threads
+from .models import Placement, choose_placement, load_model, load_tokenizer_for, set_threads
+from .sampling import PENALTY_RANGE
 from .stops import sendable
 
 __all__ = ["ChatEngine"]
 
-_DONE = object()
-
-
-class _TokenQueue:
-    """A transformers streamer that hands generated token ids to another thread (the prompt is skipped)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue = queue.Queue()
-        self._prompt_seen = False
-
-    def put(self, value) -> None:
-        if not self._prompt_seen:  # generate() first pushes the prompt
-            self._prompt_seen = True
-            return
-        self._queue.put([int(t) for t in value.reshape(-1).tolist()])
-
-    def end(self) -> None:
-        self._queue.put(_DONE)
-
-    def fail(self, error: BaseException) -> None:
-        self._queue.put(error)
-
-    def __iter__(self) -> Iterator[list[int]]:
-        while True:
-            item = self._queue.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-
-def _penalties(prompt_length: int, params: GenerationParams):
-    """A transformers logits processor applying OpenAI's frequency/presence penalties (None when both are 0)."""
-    if not (params.frequency_penalty or params.presence_penalty):
-        return None
-    import torch
-    from transformers import LogitsProcessor, LogitsProcessorList
-
-    class _Penalties(LogitsProcessor):
-        def __call__(self, input_ids, scores):
-            generated = input_ids[:, prompt_length:]
-            counts = torch.zeros_like(scores, dtype=torch.long).scatter_add_(
-                1, generated, torch.ones_like(generated))
-            return apply_penalties(scores, counts, params.frequency_penalty, params.presence_penalty)
-
-    return LogitsProcessorList([_Penalties()])
-
-
-def _stop_criteria(event: threading.Event):
-    from transformers import StoppingCriteria, StoppingCriteriaList
-
-    class _WhenSet(StoppingCriteria):
-        def __call__(self, input_ids, scores, **kwargs):
-            import torch
-
-            return torch.full((input_ids.shape[0],), event.is_set(), dtype=torch.bool, device=input_ids.device)
-
-    return StoppingCriteriaList([_WhenSet()])
+_END = object()
 
 
 @dataclass
@@ -116,6 +64,24 @@ def _adapter_key(adapter: Path) -> tuple[str, int]:
     return str(path), weights.stat().st_mtime_ns
 
 
+@dataclass
+class _Request:
+    """One request's choices waiting for (or in) a batch; the caller reads ``(index, token | _END | error)``."""
+
+    key: tuple  # (base key, adapter key or None): requests with the same key share a batch
+    base: _Base
+    adapter: Path | None
+    choices: list[Choice]
+    events: queue.Queue = field(default_factory=queue.Queue)
+    halted: set[int] = field(default_factory=set)  # indices of choices the caller has finished or dropped
+
+
+def _placement_with_dtype(placement: Placement, dtype: str) -> Placement:
+    if dtype not in ("float32", "bfloat16"):
+        raise InputError("must be 'float32' or 'bfloat16'", field="dtype", value=dtype)
+    return Placement(device=placement.device, dtype_name=dtype, bf16=dtype == "bfloat16")
+
+
 class ChatEngine:
     """Generates chat completions for base models and their LoRA adapters (thread-safe; see module doc).
 
@@ -123,32 +89,44 @@ class ChatEngine:
     GenerationParams(temperature=0)) -> [Generated(text="Hello! How can I help…", finish_reason="stop", …)]``
     """
 
-    def __init__(self, *, device: str | None = None, num_threads: int | None = None, max_adapters: int = 8):
+    def __init__(self, *, device: str | None = None, num_threads: int | None = None, max_adapters: int = 8,
+                 max_batch: int = 16, batch_window: float = 0.02, dtype: str = "float32"):
         if max_adapters < 1:
             raise InputError("max_adapters must be at least 1", field="max_adapters", value=max_adapters)
-        self._placement = choose_placement(device)
+        if max_batch < 1:
+            raise InputError("max_batch must be at least 1", field="max_batch", value=max_batch)
+        self._placement = _placement_with_dtype(choose_placement(device), dtype)
         self._num_threads = num_threads
         self._max_adapters = max_adapters
-        self._lock = threading.Lock()  # a Lock, not an RLock: a stream may be resumed from another pool thread
+        self._max_batch = max_batch
+        self._window = batch_window
+        self._load_lock = threading.Lock()  # loading base models
+        self._model_lock = threading.Lock()  # running, switching or dropping adapters
         self._bases: dict[str, _Base] = {}
+        self._pending: queue.Queue[_Request] = queue.Queue()
+        self._decoder: threading.Thread | None = None
 
     # -- models ------------------------------------------------------------------------------------------------
 
     def _base(self, base_model: str) -> _Base:
         key = str(base_model_dir(base_model))
-        if key not in self._bases:
-            set_threads(self._num_threads)
-            model = load_model(base_model, self._placement).eval()
-            tokenizer = load_tokenizer_for(base_model)
-            configured = model.generation_config.eos_token_id
-            eos = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
-            if tokenizer.eos_token_id is not None:
-                eos.add(tokenizer.eos_token_id)
-            self._bases[key] = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos))
-        return self._bases[key]
+        with self._load_lock:
+            if key not in self._bases:
+                set_threads(self._num_threads)
+                model = load_model(base_model, self._placement).eval()
+                tokenizer = load_tokenizer_for(base_model)
+                configured = model.generation_config.eos_token_id
+                eos = set(configured if isinstance(configured, list) else [configured]
+                          if configured is not None else [])
+                if tokenizer.eos_token_id is not None:
+                    eos.add(tokenizer.eos_token_id)
+                self._bases[key] = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos))
+            return self._bases[key]
 
     def _activate(self, base: _Base, adapter: Path | None):
-        """Context in which `base.model` runs as the plain base model or with `adapter`."""
+        """Context in which `base.model` runs as the plain base model or with `adapter` (model lock held)."""
+        import contextlib
+
         from peft import PeftModel
 
         if adapter is None:
@@ -172,17 +150,65 @@ class ChatEngine:
 
     def preload(self, base_model: str, adapter: Path | None = None) -> None:
         """Load a base model (and adapter) now, so the first request does not wait for it."""
-        with self._lock:
-            with self._activate(self._base(base_model), adapter):
-                pass
+        base = self._base(base_model)
+        with self._model_lock, self._activate(base, adapter):
+            pass
 
     def forget(self, adapter: Path) -> None:
         """Drop a cached adapter (for example when its model is deleted)."""
         path = str(Path(adapter).expanduser().resolve())
-        with self._lock:
+        with self._model_lock:
             for base in self._bases.values():
                 for key in [k for k in base.adapters if k[0] == path]:
                     base.model.delete_adapter(base.adapters.pop(key))
+
+    # -- the decoding thread -----------------------------------------------------------------------------------
+
+    def _submit(self, request: _Request) -> None:
+        with self._load_lock:
+            if self._decoder is None or not self._decoder.is_alive():
+                self._decoder = threading.Thread(target=self._decode_forever, name="nbtools-decode", daemon=True)
+                self._decoder.start()
+        self._pending.put(request)
+
+    def _gather(self, first: _Request, waiting: deque) -> list[_Request]:
+        """`first` plus the requests with its key that arrive within the batching window, up to max_batch rows."""
+        batch, rows = [first], len(first.choices)
+        later: list[_Request] = []
+        for request in list(waiting):  # requests left over from an earlier gathering
+            if request.key == first.key and rows + len(request.choices) <= self._max_batch:
+                waiting.remove(request)
+                batch.append(request)
+                rows += len(request.choices)
+        while rows < self._max_batch:
+            try:
+                request = self._pending.get(timeout=self._window)
+            except queue.Empty:
+                break
+            if request.key == first.key and rows + len(request.choices) <= self._max_batch:
+                batch.append(request)
+                rows += len(request.choices)
+            else:
+                later.append(request)
+        waiting.extend(later)
+        return batch
+
+    def _decode_forever(self) -> None:
+        waiting: deque[_Request] = deque()
+        while True:
+            first = waiting.popleft() if waiting else self._pending.get()
+            batch = self._gather(first, waiting)
+            try:
+                with self._model_lock, self._activate(first.base, first.adapter):
+                    decode_batch(first.base.model, [c for r in batch for c in r.choices],
+                                 eos_ids=first.base.eos_ids, pad_id=first.base.tokenizer.pad_token_id,
+                                 device=self._placement.device)
+            except Exception as error:  # handed to every caller of the batch, which re-raises it
+                for request in batch:
+                    request.events.put((None, error))
+                continue
+            for request in batch:
+                request.events.put((None, _END))
 
     # -- generation --------------------------------------------------------------------------------------------
 
@@ -207,67 +233,28 @@ class ChatEngine:
         text = render(tokenizer, converted, add_generation_prompt=True)
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def _choice(self, base: _Base, prompt: list[int], params: GenerationParams, index: int) -> Iterator[StreamDelta]:
+    def _request(self, base_model: str, adapter: Path | None, messages, params: GenerationParams) -> _Request:
         import torch
-        from transformers import GenerationConfig
 
+        base = self._base(base_model)
+        prompt = self._prompt_ids(base, messages)
         context = getattr(base.model.config, "max_position_embeddings", None) or 10**9
         if len(prompt) >= context:
             raise InputError(f"the prompt is {len(prompt)} tokens; this model reads at most {context}",
                              field="messages")
         max_new = min(params.max_tokens, context - len(prompt))
-        sample = params.temperature > 0
-        config = GenerationConfig(
-            max_new_tokens=max_new,
-            do_sample=sample,
-            temperature=params.temperature if sample else None,
-            top_p=params.top_p if sample else None,
-            top_k=0 if sample else None,
-            eos_token_id=sorted(base.eos_ids),
-            pad_token_id=base.tokenizer.pad_token_id,
-        )
-        device = self._placement.device
-        input_ids = torch.tensor([prompt], device=device)
-        streamer, halt = _TokenQueue(), threading.Event()
-
-        def run() -> None:
-            try:
-                with torch.inference_mode():
-                    base.model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
-                                        generation_config=config, streamer=streamer,
-                                        logits_processor=_penalties(len(prompt), params),
-                                        stopping_criteria=_stop_criteria(halt))
-            except BaseException as error:  # handed to the consuming thread, which re-raises it
-                streamer.fail(error)
-                return
-            streamer.end()
-
-        worker = threading.Thread(target=run, name="nbtools-generate", daemon=True)
-        worker.start()
-        ids: list[int] = []
-        sent, stopped = "", False
-        try:
-            for new in streamer:
-                ids.extend(new)
-                text = base.tokenizer.decode(ids, skip_special_tokens=True)
-                safe, stopped = sendable(text, params.stop)
-                if len(safe) > len(sent) and safe.startswith(sent):
-                    piece, sent = safe[len(sent):], safe
-                    yield StreamDelta(index=index, text=piece, finish_reason=None, prompt_tokens=len(prompt),
-                                      completion_tokens=len(ids))
-                if stopped:
-                    break
-        finally:
-            halt.set()
-            worker.join()
-        if not stopped:
-            text = base.tokenizer.decode(ids, skip_special_tokens=True)
-            if len(text) > len(sent) and text.startswith(sent):
-                yield StreamDelta(index=index, text=text[len(sent):], finish_reason=None,
-                                  prompt_tokens=len(prompt), completion_tokens=len(ids))
-        ended = stopped or (ids and ids[-1] in base.eos_ids) or len(ids) < max_new
-        yield StreamDelta(index=index, text="", finish_reason="stop" if ended else "length",
-                          prompt_tokens=len(prompt), completion_tokens=len(ids))
+        generator = None
+        if params.temperature > 0:
+            generator = torch.Generator()
+            generator.manual_seed(params.seed if params.seed is not None else int(torch.randint(2**62, ())))
+        key = (str(base_model_dir(base_model)), _adapter_key(adapter) if adapter is not None else None)
+        request = _Request(key=key, base=base, adapter=adapter, choices=[])
+        for index in range(params.n):
+            request.choices.append(Choice(
+                prompt=prompt, params=params, max_new=max_new, generator=generator,
+                deliver=lambda token, i=index: request.events.put((i, token)),
+                halted=lambda i=index: i in request.halted))
+        return request
 
     def stream(
         self,
@@ -276,7 +263,7 @@ class ChatEngine:
         messages: Sequence[Mapping[str, Any]],
         params: GenerationParams,
     ) -> Iterator[StreamDelta]:
-        """Choices one after another, token by token; each choice ends with a delta carrying its finish_reason.
+        """Every choice token by token (choices interleave; each ends with a delta carrying its finish_reason).
 
         Bad `params` raise here at once; problems with `messages` (bad role, prompt too long) on the first next().
         """
@@ -284,16 +271,42 @@ class ChatEngine:
         return self._stream(base_model, adapter, messages, params)
 
     def _stream(self, base_model, adapter, messages, params) -> Iterator[StreamDelta]:
-        import torch
-
-        with self._lock:
-            base = self._base(base_model)
-            with self._activate(base, adapter):
-                prompt = self._prompt_ids(base, messages)
-                if params.seed is not None:
-                    torch.manual_seed(params.seed)
-                for index in range(params.n):
-                    yield from self._choice(base, prompt, params, index)
+        request = self._request(base_model, adapter, messages, params)
+        tokenizer, eos = request.base.tokenizer, request.base.eos_ids
+        prompt_tokens, max_new = len(request.choices[0].prompt), request.choices[0].max_new
+        ids: dict[int, list[int]] = {i: [] for i in range(params.n)}
+        sent: dict[int, str] = {i: "" for i in range(params.n)}
+        open_choices = set(range(params.n))
+        self._submit(request)
+        try:
+            while open_choices:
+                index, item = request.events.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                if index not in open_choices:
+                    continue  # a token decoded before the stop string was noticed
+                ids[index].append(item)
+                text = tokenizer.decode(ids[index], skip_special_tokens=True)
+                safe, stopped = sendable(text, params.stop)
+                if len(safe) > len(sent[index]) and safe.startswith(sent[index]):
+                    piece, sent[index] = safe[len(sent[index]):], safe
+                    yield StreamDelta(index=index, text=piece, finish_reason=None, prompt_tokens=prompt_tokens,
+                                      completion_tokens=len(ids[index]))
+                ended = item in eos or len(ids[index]) >= max_new
+                if not (stopped or ended):
+                    continue
+                request.halted.add(index)
+                open_choices.discard(index)
+                if not stopped and len(text) > len(sent[index]) and text.startswith(sent[index]):
+                    yield StreamDelta(index=index, text=text[len(sent[index]):], finish_reason=None,
+                                      prompt_tokens=prompt_tokens, completion_tokens=len(ids[index]))
+                reason = "stop" if stopped or item in eos else "length"
+                yield StreamDelta(index=index, text="", finish_reason=reason, prompt_tokens=prompt_tokens,
+                                  completion_tokens=len(ids[index]))
+        finally:
+            request.halted.update(range(params.n))  # the caller went away, or every choice is done
 
     def generate(
         self,
@@ -302,12 +315,13 @@ class ChatEngine:
         messages: Sequence[Mapping[str, Any]],
         params: GenerationParams,
     ) -> list[Generated]:
-        """All `params.n` choices at once (the same text a stream with the same seed would give)."""
+        """All `params.n` choices at once, in index order (the text a stream with the same seed gives)."""
         texts: dict[int, list[str]] = {}
-        results: list[Generated] = []
+        results: dict[int, Generated] = {}
         for delta in self.stream(base_model, adapter, messages, params):
             texts.setdefault(delta.index, []).append(delta.text)
             if delta.finish_reason is not None:
-                results.append(Generated(text="".join(texts[delta.index]), finish_reason=delta.finish_reason,
-                                         prompt_tokens=delta.prompt_tokens, completion_tokens=delta.completion_tokens))
-        return results
+                results[delta.index] = Generated(
+                    text="".join(texts[delta.index]), finish_reason=delta.finish_reason,
+                    prompt_tokens=delta.prompt_tokens, completion_tokens=delta.completion_tokens)
+        return [results[i] for i in sorted(results)]

@@ -1,6 +1,6 @@
 """``/v1/chat/completions`` for base models, fine-tuned models and checkpoints, plain or streamed (SSE).
 
-Generation runs on the server's generation thread (the engine holds the model and is not re-entrant), never on the
+Generation runs on the server's generation threads (the engine batches concurrent requests itself), never on the
 event loop, so other requests keep being answered while a reply is generated.
 """
 
@@ -77,8 +77,9 @@ def _usage(prompt: int, completion: int) -> dict[str, Any]:
 
 
 def _completion(model: str, generated: list[Generated]) -> dict[str, Any]:
-    choices = [{"index": i, "message": {"role": "assistant", "content": g.text, "refusal": None, "annotations": []},
-                "logprobs": None, "finish_reason": g.finish_reason} for i, g in enumerate(generated)]
+    choices: list[dict[str, Any]] = [
+        {"index": i, "message": {"role": "assistant", "content": g.text, "refusal": None, "annotations": []},
+         "logprobs": None, "finish_reason": g.finish_reason} for i, g in enumerate(generated)]
     prompt = generated[0].prompt_tokens if generated else 0
     return {"id": ids.new_id(ids.CHAT, 29), "object": "chat.completion", "created": int(time.time()), "model": model,
             "choices": choices, "usage": _usage(prompt, sum(g.completion_tokens for g in generated)),
