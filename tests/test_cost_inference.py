@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nbtools.cost import compare_inference, fine_tuning_status, price_for
+from nbtools.cost import compare_inference, price_for
 from nbtools.cost.charts import break_even_figure
 from nbtools.tokens import get_encoding
 
