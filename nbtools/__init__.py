@@ -115,6 +115,7 @@ _EXPORTS: dict[str, str] = {
     "FactPairs": "nbtools.dataset",
     "near_questions": "nbtools.dataset",
     "assert_held_out": "nbtools.dataset",
+    "model_paraphraser": "nbtools.dataset",
     # validate (fine-tuning file validator, auto-fix)
     "Issue": "nbtools.validate",
     "ValidationReport": "nbtools.validate",
@@ -283,7 +284,7 @@ if TYPE_CHECKING:
         BuildResult, SplitResult, SystemPrompts, build_sft_examples, build_tool_examples, build_dpo_pairs,
         infer_tool_definitions, split_examples, example_text, read_system_prompts, pseudonymize, PseudonymResult,
         placeholder_counts, read_facts_sheet, parse_facts_sheet, FactsSheet, Fact, fact_pairs, FactPairs,
-        near_questions, assert_held_out,
+        near_questions, assert_held_out, model_paraphraser,
     )
     from nbtools.jsonl import read_jsonl, write_jsonl
     from nbtools.validate import (

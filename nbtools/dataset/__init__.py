@@ -10,6 +10,7 @@ from .build import build_sft_examples
 from .facts import Fact, FactPairs, FactsSheet, assert_held_out, fact_pairs, near_questions, parse_facts_sheet, \
     read_facts_sheet
 from .preference import build_dpo_pairs
+from .paraphrase import model_paraphraser
 from .prompts import SystemPrompts, read_system_prompts
 from .pseudonyms import PseudonymResult, placeholder_counts, pseudonymize
 from .result import BuildResult
@@ -24,6 +25,7 @@ __all__ = [
     "PseudonymResult",
     "assert_held_out",
     "fact_pairs",
+    "model_paraphraser",
     "near_questions",
     "parse_facts_sheet",
     "placeholder_counts",
