@@ -127,6 +127,7 @@ def blind_pairs(results: pd.DataFrame, *, against: str | None = None, pairs: Seq
     answered = results[results["error"].isna()] if "error" in results.columns else results
     labels = results.attrs.get("setups") or list(dict.fromkeys(results["setup"]))
     known = set(results["setup"])
+    chosen: list[tuple[str, ...]]
     if against is not None:
         if against not in known:
             raise InputError("no such set-up in the results", field="against", value=against)
@@ -221,8 +222,10 @@ def win_rates(ratings: Sequence[Rating]) -> pd.DataFrame:
             counts[r.left_setup]["ties"] += 1
             counts[r.right_setup]["ties"] += 1
         else:
-            counts[r.winner]["wins"] += 1
-            counts[r.loser]["losses"] += 1
+            winner, loser = r.winner, r.loser
+            assert winner is not None and loser is not None, r.choice  # the choice is "left" or "right" here
+            counts[winner]["wins"] += 1
+            counts[loser]["losses"] += 1
     rows = []
     for setup, c in counts.items():
         n = c["wins"] + c["ties"] + c["losses"]

@@ -225,7 +225,7 @@ def _emit_conversation(line: int, record: dict, mapping: ColumnMapping, out: _Co
                        key=f"m{i}")
             continue
         content = message.get("content")
-        out.message(line, f"m{i}", cid, i, role, _text(content) if not isinstance(content, list) else "".join(
+        out.message(line, f"m{i}", cid, i, role, (_text(content) or "") if not isinstance(content, list) else "".join(
             p.get("text", "") for p in content if isinstance(p, dict)), extra)
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 from faker import Faker
@@ -55,9 +55,11 @@ _AREA_CODES = ("206", "212", "303", "312", "415", "503", "512", "617", "702", "8
 _LEAD = r"(?:Hey there|Hi there|Hello there|Hey|Hi|Hello|Dear|Thanks|Thank you|Cheers|Welcome back|Good morning)"
 # A name that addresses someone: "Hey there, [NAME]!", "Hi [NAME],", "Thanks, [NAME]."
 _ADDRESSED = re.compile(rf"\b(?P<lead>{_LEAD})(?P<comma>,?)\s+\[NAME\](?P<end>\s*[!,.?]|\s*$)")
-# A name that introduces its speaker: "I'm [NAME]", "this is [NAME]", "[NAME] here", "it's [NAME]".
+# A name that introduces its speaker: "I'm [NAME]", "this is [NAME]", "[NAME] here", "it's [NAME]", and a sign-off
+# on its own last line ("Thanks,\n[NAME]").
 _INTRODUCED = re.compile(r"(?:\b(?:I'm|I am|[Tt]his is|[Ii]t's|[Mm]y name is|[Mm]y name's)\s+\[NAME\])|"
-                         r"\[NAME\](?= here\b)")
+                         r"\[NAME\](?= here\b)|"
+                         r"\b(?:Thanks|Thank you|Cheers|Best|(?:Best |Kind |Warm )?[Rr]egards)[,!.]?[ \t]*\n\s*\[NAME\]\s*$")
 _MAX_DRAWS = 50
 
 
@@ -90,7 +92,7 @@ class _Identities:
         self.avoid = avoid
         self.values: dict[str, str] = {}
 
-    def _fresh(self, draw, key: str = lambda v: v.casefold()) -> str:
+    def _fresh(self, draw: Callable[[], str], key: Callable[[str], str] = str.casefold) -> str:
         taken = {key(v) for v in self.values.values()}
         for _ in range(_MAX_DRAWS):
             value = draw()

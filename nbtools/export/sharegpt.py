@@ -275,7 +275,7 @@ def _call_messages(value: str, numbers: Iterator[int], where: dict[str, Any]) ->
     except json.JSONDecodeError:
         raise DataFormatError("a function_call turn must hold JSON {name, arguments}", value=value, **where) from None
     calls = calls if isinstance(calls, list) else [calls]
-    tool_calls = []
+    tool_calls: list[dict[str, Any]] = []
     for call in calls:
         if not isinstance(call, dict) or not isinstance(call.get("name"), str):
             raise DataFormatError("each call needs a string 'name'", value=call, **where)
@@ -368,7 +368,8 @@ def from_sharegpt(record: Any, *, file: str | None = None, line: int | None = No
 def write_sharegpt(examples: Iterable[Mapping[str, Any]], path: str | os.PathLike[str], *,
                    part: str = "") -> tuple[int, tuple[FormatLoss, ...]]:
     """Write a JSON array of ShareGPT records; returns (records written, losses). Unwritable examples are losses."""
-    records, losses = [], []
+    records: list[dict[str, Any]] = []
+    losses: list[FormatLoss] = []
     for index, example in enumerate(examples):
         converted = to_sharegpt(example, part=part, index=index)
         losses.extend(converted.losses)

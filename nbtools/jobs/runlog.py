@@ -95,8 +95,9 @@ def job_changes(job: Any) -> dict[str, Any]:
     changes = {k: values.get(k) for k in _UPDATABLE if k in values}
     changes["result_files"] = list(values.get("result_files") or [])
     changes["error"] = _error_dict(values.get("error"))
-    if isinstance(changes.get("hyperparameters"), Mapping):
-        changes["hyperparameters"] = {k: v for k, v in changes["hyperparameters"].items() if v is not None}
+    hyperparameters = changes.get("hyperparameters")
+    if isinstance(hyperparameters, Mapping):
+        changes["hyperparameters"] = {k: v for k, v in hyperparameters.items() if v is not None}
     return changes
 
 
@@ -149,7 +150,7 @@ class RunLog:
         """Every logged job with its updates folded in, oldest launch first."""
         folded: dict[str, dict[str, Any]] = {}
         for line in self._read(self.jobs_path):
-            job_id = line.get("job_id")
+            job_id = line.get("job_id", "")
             if line.get("event") == "created":
                 folded[job_id] = dict(line)
             elif line.get("event") == "update" and job_id in folded:
@@ -212,8 +213,8 @@ def refresh_jobs(client: Any, records: list[JobRecord], *, home: str | os.PathLi
             continue
         changes = job_changes(job)
         log.update_job(record.job_id, **changes)
-        out.append(dataclasses.replace(record, **{k: (tuple(v) if k == "result_files" else v)
-                                                  for k, v in changes.items()}))
+        updated: dict[str, Any] = {k: (tuple(v) if k == "result_files" else v) for k, v in changes.items()}
+        out.append(dataclasses.replace(record, **updated))
     return out
 
 
