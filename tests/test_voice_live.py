@@ -25,7 +25,7 @@ from nbtools.voice import (
     score_answers,
     voice_studio,
 )
-from nbtools.voice.chat import complete, stream_reply
+from nbtools.voice.chat import stream_reply
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +48,11 @@ def client(tmp_path_factory):
 
 
 def test_streamed_reply_equals_the_non_streamed_one(client):
-    messages = ModelSetup("long", BASE, PROFILE.instructions).messages("How long does shipping take?")
-    chunks = list(stream_reply(client, BASE, messages, max_tokens=30))
+    setup = ModelSetup("long", BASE, PROFILE.instructions)
+    chunks = list(stream_reply(client, BASE, setup.messages("How long does shipping take?"), max_tokens=30))
     assert len(chunks) > 1  # really streamed, several deltas
-    assert "".join(chunks) == complete(client, BASE, messages, max_tokens=30)  # greedy: same text both ways
+    asked = run_comparison(client, ["How long does shipping take?"], [setup], max_tokens=30, cache=False)
+    assert "".join(chunks) == asked["output"][0]  # greedy: the same text streamed and through the runner
 
 
 def test_studio_runs_both_variants_against_the_server(client, tmp_path):
@@ -87,7 +88,7 @@ def test_rewrite_review_and_add_to_dataset(client, tmp_path):
         assert proposal.proposed and proposal.original == original
         assert (proposal.model, proposal.profile_version, proposal.max_tokens) == (BASE, 1, 40)
         assert original in proposal.prompt and proposal.system_prompt == PROFILE.instructions
-    again = propose_rewrites(client, rows.iloc[:1], PROFILE, model=BASE, max_tokens=40)
+    again = propose_rewrites(client, rows.iloc[:1], PROFILE, model=BASE, max_tokens=40, cache=False)
     assert again[0].proposal_id == proposals[0].proposal_id and again[0].proposed == proposals[0].proposed
     store = tmp_path / "proposals.jsonl"
     assert save_proposals(proposals, store) == 2 and save_proposals(again, store) == 0

@@ -7,7 +7,7 @@ training set with :func:`propose_rewrites` and the :func:`review_widget` → :fu
 :func:`add_to_dataset`.
 """
 
-from .chat import complete, model_ids, stream_reply
+from .chat import model_ids, stream_reply
 from .checks import (
     CHECK_NAMES,
     Embedder,
@@ -70,7 +70,6 @@ __all__ = [
     "check_answer",
     "check_answers",
     "checks_table",
-    "complete",
     "diff_profiles",
     "list_profiles",
     "list_versions",

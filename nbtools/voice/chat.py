@@ -1,5 +1,5 @@
-"""The chat calls the voice tools make besides the comparison runner: a streamed reply (the studio), one reply (the
-rewrites), the models a backend serves. Through any client with ``.chat.completions.create`` (openai.OpenAI).
+"""The chat calls the voice tools make besides the comparison runner: a streamed reply (the studio) and the models a
+backend serves. Through any client with ``.chat.completions.create`` (openai.OpenAI).
 
 The client is always passed in (``nbtools.connect("local")`` in the notebooks); nothing here reads keys or
 settings. The messages come from a set-up (:meth:`nbtools.ModelSetup.messages`). API failures become
@@ -15,7 +15,7 @@ import openai
 
 from ..errors import BackendError
 
-__all__ = ["stream_reply", "complete", "model_ids"]
+__all__ = ["stream_reply", "model_ids"]
 
 
 def stream_reply(
@@ -34,20 +34,6 @@ def stream_reply(
                     yield text
     except openai.OpenAIError as exc:
         raise BackendError(f"chat with model {model!r} failed: {exc}") from exc
-
-
-def complete(
-    client: Any, model: str, messages: list[dict[str, Any]], *, max_tokens: int = 80, temperature: float = 0.0,
-    **params: Any,
-) -> str:
-    """The reply's text, without streaming."""
-    try:
-        response = client.chat.completions.create(
-            model=model, messages=messages, max_tokens=max_tokens, temperature=temperature, **params
-        )
-    except openai.OpenAIError as exc:
-        raise BackendError(f"chat with model {model!r} failed: {exc}") from exc
-    return response.choices[0].message.content or ""
 
 
 def model_ids(client: Any) -> list[str]:

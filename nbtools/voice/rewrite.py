@@ -1,8 +1,10 @@
 """Grow the training set in the voice: rewrite existing answers with a chosen model, as proposals with provenance.
 
 A :class:`ProposedExample` records where it came from (source row id, model, the exact prompt, the profile name and
-version, when) so an accepted example can always be traced back. Proposals are kept in a JSONL file; saving the
-same proposal twice (same id) adds nothing, so re-running a notebook cell is harmless.
+version, when) so an accepted example can always be traced back. The rewrites are asked through the compare room's
+runner (:func:`nbtools.run_comparison`, one :class:`nbtools.ModelSetup`), so they are cached on disk like every other
+set-up's answers. Proposals are kept in a JSONL file; saving the same proposal twice (same id) adds nothing, so
+re-running a notebook cell is harmless.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
-from tqdm.auto import tqdm
 
+from ..compare.cache import ResultCache
+from ..compare.run import run_comparison
+from ..compare.setups import ModelSetup
 from ..errors import DataFormatError, InputError
 from ..jsonl import append_jsonl, iter_records
-from .chat import complete
 from .profile import VoiceProfile
 
 __all__ = ["ProposedExample", "rewrite_prompt", "propose_rewrites", "save_proposals", "load_proposals",
@@ -86,25 +89,29 @@ def propose_rewrites(
     temperature: float = 0.0,
     columns: tuple[str, str, str] = ("row_id", "question", "answer"),
     now: datetime | None = None,
+    cache: ResultCache | str | os.PathLike[str] | bool | None = None,
 ) -> list[ProposedExample]:
     """Ask `model` to rewrite each row's answer into the voice; one proposal per row.
 
     `rows` has a row id, a question and an answer column (names in `columns`). The profile's instructions are the
     system prompt. The proposal id is a hash of source row, model, profile version and prompt, so asking again for
-    the same rewrite gives the same id.
+    the same rewrite gives the same id. The requests go through :func:`nbtools.run_comparison`; `cache` is its
+    answer cache (None for the default one under the nbtools home, False for none).
     """
     id_col, question_col, answer_col = columns
     missing = [c for c in columns if c not in rows.columns]
     if missing:
         raise InputError(f"rows need the columns {list(columns)}; missing {missing}", field=missing[0])
     stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    records = rows[list(columns)].to_dict("records")
+    if not records:
+        return []
+    prompts = [rewrite_prompt(str(r[question_col]), str(r[answer_col]), profile) for r in records]
+    setup = ModelSetup(f"rewrite into {profile.name} v{profile.version}", model, profile.instructions)
+    answers = run_comparison(client, prompts, [setup], max_tokens=max_tokens, temperature=temperature, cache=cache)
     proposals = []
-    for record in tqdm(rows[list(columns)].to_dict("records"), desc=f"rewriting with {model}", leave=False):
-        question, answer = str(record[question_col]), str(record[answer_col])
-        prompt = rewrite_prompt(question, answer, profile)
-        messages = ([{"role": "system", "content": profile.instructions}] if profile.instructions.strip() else [])
-        messages.append({"role": "user", "content": prompt})
-        proposed = complete(client, model, messages, max_tokens=max_tokens, temperature=temperature).strip()
+    for record, prompt, output in zip(records, prompts, answers["output"]):
+        question, answer, proposed = str(record[question_col]), str(record[answer_col]), str(output).strip()
         proposals.append(
             ProposedExample(
                 proposal_id=_proposal_id(str(record[id_col]), model, profile.name, profile.version, prompt,
