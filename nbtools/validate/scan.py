@@ -1,4 +1,4 @@
-"""One streaming pass over JSONL bytes (lines read and parsed by :mod:`nbtools.jsonl`): per-line checks and token counts.
+"""One streaming pass over JSONL bytes (read by :mod:`nbtools.jsonl`): per-line checks and token counts.
 
 Memory stays bounded whatever the file size: a line longer than ``MAX_LINE_BYTES`` is skipped in pieces (reported,
 never held whole), at most ``max_per_code`` issues of each code are kept, and per-example facts go into compact
@@ -20,9 +20,7 @@ from ..tokens import TokenCounter
 from .issues import Issue, IssueCollector, error, warning
 from .rules import Method, check_example
 
-__all__ = ["Scan", "read_lines", "MAX_LINE_BYTES", "BOM"]
-
-read_lines = iter_lines  # the one JSONL line reader (nbtools.jsonl), under the name the autofix knows
+__all__ = ["Scan", "line_issue", "MAX_LINE_BYTES", "BOM"]  # BOM, MAX_LINE_BYTES: nbtools.jsonl's, for the autofix
 
 _HINTS = {
     "binary_content": "fine-tuning files are UTF-8 JSON Lines",
