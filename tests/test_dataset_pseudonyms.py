@@ -74,6 +74,13 @@ def test_greeting_keeps_a_name_given_earlier_but_not_one_given_later():
     assert out[1] == "Hey there! Checking." and out[3] == f"Hey there, {name}! Found it."
 
 
+def test_a_sign_off_names_its_writer():
+    chat = table({"c": [("user", "Where is BC-10234?\n\nThanks,\n[NAME]"), ("assistant", "Hey there, [NAME]! Today.")]})
+    out = nbtools.pseudonymize(chat, seed=0).messages.text.tolist()
+    customer = out[0].rsplit("\n", 1)[1]
+    assert out[1] == f"Hey there, {customer}! Today."
+
+
 def test_customer_greeting_the_agent_names_the_agent_not_the_customer():
     chat = table({"c": [("user", "Hi [NAME], I'm [NAME]. Quick question."), ("assistant", "Hey there, [NAME]! Sure.")]})
     out = nbtools.pseudonymize(chat, seed=0).messages.text.tolist()

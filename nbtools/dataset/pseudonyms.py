@@ -59,7 +59,8 @@ _ADDRESSED = re.compile(rf"\b(?P<lead>{_LEAD})(?P<comma>,?)\s+\[NAME\](?P<end>\s
 # on its own last line ("Thanks,\n[NAME]").
 _INTRODUCED = re.compile(r"(?:\b(?:I'm|I am|[Tt]his is|[Ii]t's|[Mm]y name is|[Mm]y name's)\s+\[NAME\])|"
                          r"\[NAME\](?= here\b)|"
-                         r"\b(?:Thanks|Thank you|Cheers|Best|(?:Best |Kind |Warm )?[Rr]egards)[,!.]?[ \t]*\n\s*\[NAME\]\s*$")
+                         r"\b(?:Thanks|Thank you|Cheers|Best|(?:Best |Kind |Warm )?[Rr]egards)[,!.]?[ \t]*\n"
+                         r"\s*\[NAME\]\s*$")
 _MAX_DRAWS = 50
 
 
