@@ -101,6 +101,14 @@ def test_every_public_name_is_documented(name):
                                 f"mentions it in a code span; add it to docs/api.md")
 
 
+@pytest.mark.parametrize("name", sorted(nbtools._EXPORTS))
+def test_every_public_class_and_function_has_a_summary_line(name):
+    value = getattr(nbtools, name)
+    if callable(value):  # its own docstring: not inherited, not the signature a dataclass makes up without one
+        doc = (value.__doc__ or "").strip()
+        assert doc and not doc.startswith(f"{value.__name__}("), f"nbtools.{name} has no docstring"
+
+
 def test_the_type_checking_imports_list_exactly_the_lazy_names():
     declared = type_checking_imports(INIT.read_text(encoding="utf-8"))
     missing = {n: m for n, m in nbtools._EXPORTS.items() if declared.get(n) != m}
