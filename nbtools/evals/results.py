@@ -10,7 +10,7 @@ All functions take the eval table (:attr:`EvalResult.table`: one row per answer 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -67,14 +67,22 @@ def eval_scores(table: pd.DataFrame) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def best_setup(table: pd.DataFrame) -> dict[str, Any]:
+def best_setup(table: pd.DataFrame, *, among: Sequence[str] | None = None) -> dict[str, Any]:
     """The set-up with the highest share of checks passed: ``{"setup", "model", "checks_passed_pct", ...}``.
 
-    >>> table = pd.DataFrame({"case_id": ["a", "a"], "setup": ["step 3", "step 6"], "model": ["m3", "m6"],
-    ...                       "check": ["stopped"] * 2, "passed": [False, True]})
-    >>> best_setup(table)["model"]
-    'm6'
+    `among` limits the choice to these set-up labels (for example the fine-tuned model and its checkpoints).
+
+    >>> table = pd.DataFrame({"case_id": ["a", "a", "a"], "setup": ["step 3", "step 6", "base"],
+    ...                       "model": ["m3", "m6", "m"], "check": ["stopped"] * 3, "passed": [False, True, True]})
+    >>> best_setup(table)["model"], best_setup(table, among=["step 3", "step 6"])["model"]
+    ('m6', 'm6')
     """
+    table = _checked(table)
+    if among is not None:
+        unknown = [label for label in among if label not in set(table["setup"])]
+        if unknown or not among:
+            raise InputError("no such set-up in the eval table", field="among", value=unknown or list(among))
+        table = table[table["setup"].isin(list(among))]
     return eval_scores(table).iloc[0].to_dict()
 
 

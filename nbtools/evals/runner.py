@@ -112,6 +112,12 @@ class EvalResult:
 
         return eval_summary(self.table)
 
+    def write_summary(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`summary` as CSV to `path`, one row per set-up (first column: the set-up)."""
+        from ..csvfiles import write_csv
+
+        write_csv(self.summary().round(1), path)
+
     def scores(self) -> pd.DataFrame:
         """Per set-up: share of checks passed and of answers passing every check, best first."""
         from .results import eval_scores
