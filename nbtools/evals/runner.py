@@ -97,7 +97,7 @@ def check_answers_table(suite: EvalSuite, answers: pd.DataFrame, checks: Mapping
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tables inside: compare them with DataFrame.equals
 class EvalResult:
     """An eval run: `table` (one row per answer and check), `answers` (run_comparison's rows, with ``case_id``)."""
 
