@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -124,7 +125,8 @@ def test_missing_columns_is_a_clear_error():
 
 def test_never_equal_to_an_original_value_of_the_sample_corpus():
     """Redact the sample exports, pseudonymise with the originals as `avoid`, and compare every fake with them."""
-    raw = nbtools.read_corpora(["data/samples/support_tickets.csv", "data/samples/chat_logs.jsonl"]).messages
+    samples = Path(__file__).resolve().parents[1] / "data" / "samples"
+    raw = nbtools.read_corpora([samples / "support_tickets.csv", samples / "chat_logs.jsonl"]).messages
     originals = nbtools.RedactPII().found_values(raw)
     assert {"Dana", "+1 503-555-0126", "4111 1111 1111 1111"} <= originals  # known values of the sample data
     redacted = nbtools.CleaningPipeline([nbtools.RedactPII()]).run(raw).cleaned
