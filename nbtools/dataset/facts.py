@@ -291,7 +291,7 @@ def _faq_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str, int | None]
         assistants = rows[rows.role == "assistant"]
         if users and len(assistants):
             line = assistants.source_line.iloc[0] if "source_line" in assistants else None
-            out.append((users[0], assistants.text.iloc[0], None if pd.isna(line) else int(line)))
+            out.append((users[0], assistants.text.iloc[0], None if line is None or pd.isna(line) else int(line)))
     return out
 
 
@@ -342,13 +342,13 @@ def fact_pairs(sheet: FactsSheet, *, system_prompt: str | None = None, per_fact:
                                               "question_field": f"facts[{i}].train_questions[{k}] (paraphrased)"})
     if faq is not None:
         for n, (question, answer, line) in enumerate(_faq_pairs(faq)):
-            fact = next((f for f in sheet.facts if f.states(answer)), None)
-            candidates.append({"id": f"faq:{n}", "fact_id": fact.id if fact else "", "source": "faq",
+            stated = next((f for f in sheet.facts if f.states(answer)), None)
+            candidates.append({"id": f"faq:{n}", "fact_id": stated.id if stated else "", "source": "faq",
                                "generator": "template", "question": question,
                                "answer": _in_voice(answer, greeting, signoff),
                                "question_field": f"{Path(faq).name}, line {line}" if line else Path(faq).name,
                                "answer_field": f"{Path(faq).name} (answer in the voice)",
-                               "statement": fact.statement if fact else ""})
+                               "statement": stated.statement if stated else ""})
     examples, ids, rows, dropped = [], [], [], []
     for row in candidates:
         near = near_questions([row["question"]], held_out, threshold=threshold)

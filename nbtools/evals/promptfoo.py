@@ -27,7 +27,7 @@ from ..compare.setups import ModelSetup
 from ..corpus.pii import _EMAIL, _GREETING_NAME, _NOT_NAMES, ROLE_MAILBOXES
 from ..errors import InputError
 from .checks import _CAPS_TOKEN, _PLACEHOLDER, VoiceRules
-from .suite import EvalCase, EvalSuite, suite_fact
+from .suite import EvalSuite, suite_fact
 
 __all__ = ["promptfoo_config", "write_promptfoo_config", "PROMPTFOO_VERSION"]
 
@@ -101,9 +101,10 @@ return puns <= {rules.max_puns};"""
     return {"type": "javascript", "metric": "voice", "value": body}
 
 
-def _fact(case: EvalCase, suite: EvalSuite) -> dict[str, Any]:
-    fact = suite_fact(suite, case.fact)
-    wrong = [_js_regex(p) for f in suite.facts.facts for p in f.contradicts]
+def _fact(fact_id: str, suite: EvalSuite) -> dict[str, Any]:
+    fact = suite_fact(suite, fact_id)
+    sheet = suite.facts.facts if suite.facts is not None else ()  # (never empty: suite_fact found the fact there)
+    wrong = [_js_regex(p) for f in sheet for p in f.contradicts]
     value = (f"new RegExp({_js(_js_regex(fact.pattern))}, 'i').test(output) && "
              f"!{_js(wrong)}.some(p => new RegExp(p, 'i').test(output))")
     return {"type": "javascript", "metric": "fact", "value": value}
@@ -139,7 +140,7 @@ def promptfoo_config(suite: EvalSuite, setups: Sequence[ModelSetup], *, base_url
         conversation = "\n".join(m["content"] for m in turns)
         tests.append({"description": case.id,
                       "vars": {"question": case.question, "turns": _js(turns)[1:-1], "conversation": conversation},
-                      "assert": common + ([_fact(case, suite)] if case.fact else [])})
+                      "assert": common + ([_fact(case.fact, suite)] if case.fact else [])})
     return {"description": f"nbtools eval suite '{suite.name}' ({len(suite.cases)} cases)",
             "prompts": [_prompt(s) for s in setups], "providers": providers, "tests": tests,
             "evaluateOptions": {"maxConcurrency": 1}}

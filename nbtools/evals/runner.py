@@ -16,7 +16,7 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import pandas as pd
 
@@ -138,7 +138,7 @@ class EvalResult:
 def run_eval(client: Any, suite: EvalSuite, setups: Sequence[ModelSetup], *, voice: VoiceRules | None = None,
              checks: Mapping[str, CheckFn] | None = None, max_tokens: int = 120, temperature: float = 0.0,
              seed: int | None = None, cache: ResultCache | str | os.PathLike[str] | bool | None = None,
-             refresh: bool = False, errors: str = "raise") -> EvalResult:
+             refresh: bool = False, errors: Literal["raise", "record"] = "raise") -> EvalResult:
     """Ask every case of `suite` of every set-up (through :func:`nbtools.run_comparison`) and check the answers.
 
     `checks` replaces the built-in checks (:func:`default_checks` with `voice`); the fact check is added for every

@@ -91,6 +91,8 @@ class EvalSuite:
 def suite_fact(suite: EvalSuite, fact_id: str) -> Fact:
     """The fact `fact_id` of the suite's facts sheet (InputError naming the sheet when it has none)."""
     try:
+        if suite.facts is None:
+            raise KeyError(fact_id)
         return suite.facts.fact(fact_id)
     except (KeyError, AttributeError):
         raise InputError("no such fact in the facts sheet", file=getattr(suite.facts, "path", None), field="fact",
