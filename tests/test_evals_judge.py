@@ -91,16 +91,16 @@ class TableJudge:
 
     def generate(self, base_model, adapter, messages, params):
         answer = messages[-1]["content"].split("Assistant reply:\n", 1)[1]
-        return [Generated(f"Score: {self.scores[answer]}\nReason: from the table", "stop", prompt_tokens=9,
-                          completion_tokens=6)]
+        text = f"Score: {self.scores[answer]}\nReason: from the table" if answer in self.scores else "I like it"
+        return [Generated(text, "stop", prompt_tokens=9, completion_tokens=6)]
 
 
 def test_judge_agreement_reads_the_ratings_file(tmp_path):
     ratings_file = tmp_path / "ratings.jsonl"
-    answers = [("Hey there! $9.95.", "Pay us."), ("Sure.", "Hey there! Sure."), ("Yes.", "Yes!")]
+    answers = [("Hey there! $9.95.", "Pay us."), ("Sure.", "Hey there! Sure."), ("Yes.", "Yes!"), ("Hm.", "Ok.")]
     pairs = [Pairing(f"p{i}", i, f"Question {i}?", "a", "m", left, "b", "m", right, False, 0)
              for i, (left, right) in enumerate(answers)]
-    for pair, choice in zip(pairs, ["left", "right", "tie"]):
+    for pair, choice in zip(pairs, ["left", "right", "tie", "left"]):
         record_rating(ratings_file, pair, choice)
     ratings = read_ratings(ratings_file)
     scores = {"Hey there! $9.95.": 5, "Pay us.": 1, "Sure.": 4, "Hey there! Sure.": 2, "Yes.": 3, "Yes!": 3}
@@ -108,7 +108,9 @@ def test_judge_agreement_reads_the_ratings_file(tmp_path):
     with thread_server(config, engine=TableJudge(scores)) as url:
         client = openai.OpenAI(base_url=url, api_key="sk-judge-test-key", max_retries=0)
         result = judge_agreement(Judge("smollm2-135m-instruct", client=client), ratings, cache=tmp_path / "cache")
-    # the judge chose left, left, tie; the user left, right, tie: 2 of 3 agree
-    assert result.pairs == 3 and result.agreement_pct == pytest.approx(200 / 3)
-    assert result.table[["left_score", "right_score"]].values.tolist() == [[5, 1], [4, 2], [3, 3]]
-    assert result.kappa == pytest.approx(cohen_kappa_score(["left", "right", "tie"], ["left", "left", "tie"]))
+    # the judge chose left, left, tie, and tie for the pair it gave no score; the user left, right, tie, left
+    assert result.pairs == 4 and result.agreement_pct == 50.0 and result.unscored == 2
+    assert result.table[["left_score", "right_score"]].values.tolist()[:3] == [[5, 1], [4, 2], [3, 3]]
+    assert result.kappa == pytest.approx(cohen_kappa_score(["left", "right", "tie", "left"],
+                                                           ["left", "left", "tie", "tie"]))
+    assert "no usable score for 2 of 8 answers" in result.message

@@ -67,6 +67,7 @@ class Agreement:
     agreement_pct: float
     kappa: float
     table: pd.DataFrame = field(repr=False, compare=False, default_factory=pd.DataFrame)
+    unscored: int = 0  # answers the judge gave no usable score for (counted as 0: such pairs are ties)
 
     @property
     def message(self) -> str:
@@ -74,7 +75,9 @@ class Agreement:
         if not self.pairs:
             return "no rated pairs to compare with"
         kappa = "undefined (one choice only)" if math.isnan(self.kappa) else f"{self.kappa:.2f}"
-        return f"the judge chose as you did in {self.agreement_pct:.0f}% of {self.pairs} rated pairs; Cohen's kappa {kappa}"
+        text = f"the judge chose as you did in {self.agreement_pct:.0f}% of {self.pairs} rated pairs; Cohen's kappa {kappa}"
+        return text + (f"; it gave no usable score for {self.unscored} of {2 * self.pairs} answers"
+                       if self.unscored else "")
 
 
 def parse_score(text: str) -> tuple[int | None, str]:
@@ -166,4 +169,5 @@ def judge_agreement(judge: Judge, ratings: Sequence[Any], *, client: Any = None,
     table = result.table.assign(prompt=[r.prompt for r in ratings],
                                 left_score=[verdicts[2 * i][0] for i in range(len(ratings))],
                                 right_score=[verdicts[2 * i + 1][0] for i in range(len(ratings))])
-    return Agreement(result.pairs, result.agreement_pct, result.kappa, table)
+    unscored = sum(score is None for score, _ in verdicts)
+    return Agreement(result.pairs, result.agreement_pct, result.kappa, table, unscored)
