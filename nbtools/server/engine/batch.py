@@ -78,7 +78,7 @@ def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], p
                 choice.deliver(token)
                 if token not in eos_ids and made[index] < choice.max_new and not choice.halted():
                     keep.append(row)
-            if penalised:
+            if counts is not None:  # (set at the first step when penalised)
                 counts[torch.arange(len(tokens)), torch.tensor(tokens)] += 1
             next_ids = torch.tensor(tokens, dtype=torch.long, device=device).unsqueeze(-1)
             next_positions = positions[:, -1:] + 1
@@ -88,7 +88,7 @@ def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], p
                 select = torch.tensor(keep, dtype=torch.long, device=device)
                 cache.batch_select_indices(select)
                 mask, next_ids, next_positions = mask[select], next_ids[select], next_positions[select]
-                if penalised:
+                if counts is not None:
                     counts, frequency, presence = counts[select], frequency[select], presence[select]
                 live = [live[row] for row in keep]
             ids, positions = next_ids, next_positions

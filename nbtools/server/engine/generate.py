@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 
 from ...basemodels import base_model_dir
 from ...errors import InputError, ModelNotFoundError
@@ -74,6 +74,11 @@ class _Request:
     choices: list[Choice]
     events: queue.Queue = field(default_factory=queue.Queue)
     halted: set[int] = field(default_factory=set)  # indices of choices the caller has finished or dropped
+
+
+def _choice_hooks(request: _Request, index: int) -> tuple[Callable[[int], None], Callable[[], bool]]:
+    """Choice `index`'s hooks: hand each new token to the request's queue; tell whether the caller stopped it."""
+    return (lambda token: request.events.put((index, token))), (lambda: index in request.halted)
 
 
 def _placement_with_dtype(placement: Placement, dtype: str) -> Placement:
@@ -250,10 +255,9 @@ class ChatEngine:
         key = (str(base_model_dir(base_model)), _adapter_key(adapter) if adapter is not None else None)
         request = _Request(key=key, base=base, adapter=adapter, choices=[])
         for index in range(params.n):
-            request.choices.append(Choice(
-                prompt=prompt, params=params, max_new=max_new, generator=generator,
-                deliver=lambda token, i=index: request.events.put((i, token)),
-                halted=lambda i=index: i in request.halted))
+            deliver, halted = _choice_hooks(request, index)
+            request.choices.append(Choice(prompt=prompt, params=params, max_new=max_new, generator=generator,
+                                          deliver=deliver, halted=halted))
         return request
 
     def stream(
@@ -302,7 +306,7 @@ class ChatEngine:
                 if not stopped and len(text) > len(sent[index]) and text.startswith(sent[index]):
                     yield StreamDelta(index=index, text=text[len(sent[index]):], finish_reason=None,
                                       prompt_tokens=prompt_tokens, completion_tokens=len(ids[index]))
-                reason = "stop" if stopped or item in eos else "length"
+                reason: Literal["stop", "length"] = "stop" if stopped or item in eos else "length"
                 yield StreamDelta(index=index, text="", finish_reason=reason, prompt_tokens=prompt_tokens,
                                   completion_tokens=len(ids[index]))
         finally:
