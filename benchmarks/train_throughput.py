@@ -3,10 +3,13 @@
 Builds the brand-voice training file from ``data/samples/support_tickets.csv`` (in-voice replies only: they start
 with "Hey there" and end with the sign-off, no HTML or mojibake, one per distinct question; the first `--examples`
 by ticket id), or takes ``--train FILE``, then runs the engine's real ``train()`` (LoRA, TRL SFTTrainer) exactly as
-the server's worker does, and prints the recipe and the figures.
+the server's worker does, and then, in the same run, a plain PEFT + transformers training loop on the same
+examples (same tokens and labels, same LoRA, optimizer, learning rate, batch size and epochs; a seeded random
+shuffle, batches padded to their longest example, float32), and prints both rates and their ratio.
 
     python benchmarks/train_throughput.py [--examples 80] [--epochs 3] [--batch-size 4] [--max-length 256]
-                                          [--rank 16] [--threads N] [--keep DIR]
+                                          [--rank 16] [--threads N] [--keep DIR] [--no-group] [--precision P]
+                                          [--skip-plain]
 
 Trained tokens are the engine's definition: every non-padding token processed, summed over epochs. Tokens per
 second divide them by the training time (model loading excluded, reported apart). The CPU is shared with whatever
@@ -76,6 +79,50 @@ class ProgressHooks:
         return "continue"
 
 
+def plain_loop(train_file: Path, *, epochs: int, batch_size: int, max_length: int, rank: int,
+               seed: int = 0) -> tuple[int, float, float]:
+    """(trained tokens, seconds for the steps after the first, steps) of a plain PEFT + transformers loop."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import get_linear_schedule_with_warmup
+
+    from nbtools.server.engine.data import tokenize_sft_file
+    from nbtools.server.engine.models import choose_placement, load_model, load_tokenizer_for
+
+    tokenizer = load_tokenizer_for("smollm2-135m-instruct")
+    examples = tokenize_sft_file(train_file, tokenizer, max_length=max_length).examples
+    torch.manual_seed(seed)
+    model = get_peft_model(load_model("smollm2-135m-instruct", choose_placement("cpu")),
+                           LoraConfig(r=rank, lora_alpha=2 * rank, target_modules="all-linear", task_type="CAUSAL_LM"))
+    model.train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=learning_rate("supervised", 1.0), weight_decay=0.0)
+    steps = epochs * -(-len(examples) // batch_size)
+    schedule = get_linear_schedule_with_warmup(optimizer, 0, steps)
+    generator = torch.Generator().manual_seed(seed)
+    tokens, seconds, step = 0, 0.0, 0
+    for _ in range(epochs):
+        order = torch.randperm(len(examples), generator=generator).tolist()
+        for start in range(0, len(order), batch_size):
+            batch = [examples[i] for i in order[start:start + batch_size]]
+            width = max(len(e.input_ids) for e in batch)
+            ids = torch.tensor([e.input_ids + [tokenizer.pad_token_id] * (width - len(e.input_ids)) for e in batch])
+            labels = torch.tensor([e.labels + [-100] * (width - len(e.labels)) for e in batch])
+            mask = torch.tensor([[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in batch])
+            began = time.perf_counter()
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            if step > 0:  # like the engine's figure: the first step pays for warm-up
+                seconds += time.perf_counter() - began
+            step += 1
+            tokens += int(mask.sum())
+    return tokens, seconds, step
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, help="a chat JSONL file (default: built from the sample tickets)")
@@ -86,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--keep", type=Path, help="keep the run's output (adapters) in this directory")
+    parser.add_argument("--no-group", action="store_true", help="the engine without length-grouped batches")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--skip-plain", action="store_true", help="no plain-loop comparison")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                          training_file=train_file, validation_file=None,
                          hyperparameters=Hyperparameters(args.epochs, args.batch_size, 1.0), seed=0, output_dir=out)
         options = TrainOptions(max_length=args.max_length, lora_rank=args.rank, lora_alpha=2 * args.rank,
-                               num_threads=args.threads)
+                               num_threads=args.threads, group_by_length=not args.no_group,
+                               precision=args.precision)
         hooks = ProgressHooks()
         load_avg = os.getloadavg()[0]
         start = time.perf_counter()
@@ -108,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - start
         if hooks.bar is not None:
             hooks.bar.close()
+        plain = None if args.skip_plain else plain_loop(train_file, epochs=args.epochs, batch_size=args.batch_size,
+                                                        max_length=args.max_length, rank=args.rank)
     steps = result.steps_done
     # the first step also pays for start-up (tokenizing, building the trainer): time the steps after it
     step_time = (wall - (hooks.first_step_at - start)) / max(1, steps - 1) if steps > 1 else wall
@@ -117,8 +170,16 @@ def main(argv: list[str] | None = None) -> int:
           f"learning rate {learning_rate('supervised', 1.0):g}")
     print(f"cores={os.cpu_count()} load average at start={load_avg:.2f} (CPU shared with other work)")
     print(f"wall time (load + train + save): {wall:.1f} s; {steps} steps, {step_time:.2f} s per step")
-    print(f"trained tokens: {result.trained_tokens:,}; {result.trained_tokens / train_time:.0f} trained tokens/s")
+    engine_rate = result.trained_tokens / train_time
+    print(f"engine (group_by_length={not args.no_group}, precision={args.precision}): trained tokens "
+          f"{result.trained_tokens:,}; {engine_rate:.0f} trained tokens/s")
     print(f"train loss: first step {hooks.losses[0]:.3f} -> last step {hooks.losses[-1]:.3f}")
+    if plain is not None:
+        tokens, seconds, plain_steps = plain
+        plain_rate = tokens / (seconds * plain_steps / max(1, plain_steps - 1))
+        print(f"plain PEFT + transformers loop: trained tokens {tokens:,}; {plain_rate:.0f} trained tokens/s; "
+              f"engine / plain = {engine_rate / plain_rate:.2f}x")
+    print(f"load average at the end={os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ...basemodels import base_model_dir
 
-__all__ = ["Placement", "choose_placement", "set_threads", "load_tokenizer_for", "load_model"]
+__all__ = ["Placement", "choose_placement", "cpu_has_native_bf16", "set_threads", "load_tokenizer_for", "load_model"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,14 @@ def choose_placement(device: str | None = None) -> Placement:
     if device == "cuda" and torch.cuda.is_bf16_supported():
         return Placement(device="cuda", dtype_name="bfloat16", bf16=True)
     return Placement(device=device, dtype_name="float32", bf16=False)
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), so bf16 autocast is fast, not emulated."""
+    import torch
+
+    checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
+    return any(check is not None and check() for check in checks)
 
 
 def set_threads(num_threads: int | None) -> int:

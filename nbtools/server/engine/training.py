@@ -31,7 +31,7 @@ from .callbacks import HooksCallback
 from .checkpoints import is_complete, read_marker
 from .contract import TrainHooks, TrainResult, TrainSpec
 from .hyperparameters import learning_rate
-from .models import Placement, choose_placement, load_model, load_tokenizer_for, set_threads
+from .models import Placement, choose_placement, cpu_has_native_bf16, load_model, load_tokenizer_for, set_threads
 
 __all__ = ["TrainOptions", "train", "FINAL_ADAPTER_DIR"]
 
@@ -45,6 +45,10 @@ class TrainOptions:
     `max_length`: tokens per example (longer ones are cut at the end). `num_threads`: torch threads (None: torch's
     default, one per core). `device`: "cpu" or "cuda" (None: CUDA when available). `valid_every`: steps between
     validation-batch evaluations (None: about 10 per run). LoRA: rank, alpha, dropout, on all linear projections.
+    `group_by_length`: supervised batches of similar-length examples (less padding; see :mod:`.grouping`).
+    `precision`: "auto" (bf16 on a GPU that supports it, float32 on the CPU), "float32", or "bfloat16" (autocast;
+    fast on CPUs with AVX512-BF16 or AMX). bf16 is not the CPU default: measured on a 2-core AVX512-BF16 CPU, the
+    first step's loss agrees with float32 within 0.2% but the curve drifts up to ~10% after a few Adam steps.
     """
 
     max_length: int = 512
@@ -54,6 +58,8 @@ class TrainOptions:
     lora_rank: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
+    group_by_length: bool = True
+    precision: str = "auto"
 
 
 def _lora_config(options: TrainOptions):
@@ -61,6 +67,18 @@ def _lora_config(options: TrainOptions):
 
     return LoraConfig(r=options.lora_rank, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
                       target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+def _autocast_bf16(options: TrainOptions, placement: Placement) -> bool:
+    """Whether training runs under bfloat16 autocast (see TrainOptions.precision)."""
+    if options.precision not in ("auto", "float32", "bfloat16"):
+        raise InputError("must be 'auto', 'float32' or 'bfloat16'", field="precision", value=options.precision)
+    if options.precision == "auto":
+        return placement.bf16
+    if options.precision == "bfloat16" and placement.device == "cpu" and not cpu_has_native_bf16():
+        raise InputError("this CPU has no native bfloat16 (AVX512-BF16 or AMX): bf16 would be emulated and slow",
+                         field="precision", value=options.precision)
+    return options.precision == "bfloat16"
 
 
 def _trainer_args(spec: TrainSpec, placement: Placement) -> dict:
@@ -179,20 +197,22 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
 
     tokenizer = load_tokenizer_for(spec.base_model)
     model = load_model(spec.base_model, placement)
-    hooks.on_log(f"Loaded {spec.base_model} on {placement.device} ({placement.dtype_name}, {threads} threads) "
+    hooks.on_log(f"Loaded {spec.base_model} on {placement.device} ({placement.dtype_name} weights"
+                 f"{', bfloat16 autocast' if _autocast_bf16(options, placement) else ''}, {threads} threads) "
                  f"in {time.monotonic() - started:.1f} s")
     if hooks.control() == "cancel":
         return TrainResult(status="cancelled", final_adapter=None, trained_tokens=0, steps_done=0, total_steps=0)
 
     callback = HooksCallback(hooks, valid_every=options.valid_every)
     args = _trainer_args(spec, placement)
+    args["bf16"] = _autocast_bf16(options, placement)
     common = dict(model=model, tokenizer=tokenizer, args=args, peft_config=_lora_config(options),
                   train_file=spec.training_file, valid_file=spec.validation_file,
                   max_length=options.max_length, callbacks=[callback])
     if spec.method == "supervised":
         from .sft import build_sft_trainer
 
-        trainer, train_data, valid_data = build_sft_trainer(**common)
+        trainer, train_data, valid_data = build_sft_trainer(**common, group_by_length=options.group_by_length)
         n_train, n_valid = len(train_data.examples), len(valid_data.examples) if valid_data else 0
         if train_data.dropped_lines:
             hooks.on_log(f"Skipped {len(train_data.dropped_lines)} training examples with no trained assistant "
