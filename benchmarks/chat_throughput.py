@@ -1,24 +1,27 @@
-"""Chat completion speed of the local engine: completion tokens per second, greedy, 128 tokens.
+"""Chat completion speed of the local engine: single-stream and 8-concurrent tokens/s, and bf16's agreement with fp32.
 
-Measures, on this machine's CPU (or GPU if present):
-1. ``ChatEngine.generate`` (what the server's chat endpoint runs: streaming thread, stop-string checks) for the base
-   model and for a LoRA adapter of the training recipe (rank 16 on every linear projection), served unmerged;
-2. plain ``model.generate`` with exactly 128 new tokens for the same adapter unmerged and merged into a copy of the
-   base weights, which is what decided the engine's design (adapters switched with ``set_adapter``, not merged).
+Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 128 tokens:
+1. single stream: ``ChatEngine.generate`` (what ``/v1/chat/completions`` runs: batching thread, KV cache, stop
+   strings) one request at a time, for the base model and for a LoRA adapter (rank 16 on every linear projection,
+   served unmerged), next to plain transformers ``model.generate`` on the same prompts (the engine's old path);
+2. aggregate: `--concurrent` requests (default 8, different prompts) sent at once from threads; completion tokens
+   of all of them divided by the wall time until the last one ends;
+3. precision: every prompt of the fixed set answered greedily with float32 and with bfloat16 weights; agreement is
+   the share of prompts whose answers have identical token ids, and the mean share of tokens before the first
+   difference. bf16 speed is reported too.
 
-    python benchmarks/chat_throughput.py [--adapter DIR] [--prompts 3] [--threads N]
+    python benchmarks/chat_throughput.py [--adapter DIR] [--concurrent 8] [--threads N] [--skip-bf16]
 
 Without ``--adapter`` a rank-16 adapter with random weights stands in (same shapes, same cost). The CPU is shared
-with whatever else runs: report the load average printed at the start with the figures.
+with whatever else runs: the load average is printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import os
-import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -31,8 +34,13 @@ PROMPTS = [
     "Can you explain the difference between a light roast and a dark roast?",
     "Write a short, friendly note thanking a customer for five years with us.",
     "How do I brew cold brew at home? Give me the steps.",
+    "Do you ship to Canada, and how long does it take?",
+    "Is decaf coffee really caffeine free?",
+    "How do I pause my subscription for a month?",
+    "What grind size should I use for a French press?",
 ]
 NEW_TOKENS = 128
+GREEDY = GenerationParams(temperature=0, max_tokens=NEW_TOKENS)
 
 
 def random_adapter(directory: Path) -> Path:
@@ -49,62 +57,117 @@ def random_adapter(directory: Path) -> Path:
     return directory
 
 
-def engine_rate(engine: ChatEngine, adapter: Path | None, prompts: list[str]) -> tuple[float, int]:
-    """(completion tokens per second, tokens generated) over `prompts`, after one warm-up request."""
-    params = GenerationParams(temperature=0, max_tokens=NEW_TOKENS)
-    engine.generate(BASE, adapter, [{"role": "user", "content": "Hi"}], GenerationParams(temperature=0, max_tokens=8))
+def _ask(prompt: str) -> list[dict]:
+    return [{"role": "user", "content": prompt}]
+
+
+def single_rate(engine: ChatEngine, adapter: Path | None, prompts: list[str]) -> tuple[float, int]:
+    """(completion tokens per second, tokens) one request at a time, after one warm-up request."""
+    engine.generate(BASE, adapter, _ask("Hi"), GenerationParams(temperature=0, max_tokens=8))
     tokens, seconds = 0, 0.0
     for prompt in prompts:
         start = time.perf_counter()
-        out = engine.generate(BASE, adapter, [{"role": "user", "content": prompt}], params)[0]
+        tokens += engine.generate(BASE, adapter, _ask(prompt), GREEDY)[0].completion_tokens
         seconds += time.perf_counter() - start
-        tokens += out.completion_tokens
     return tokens / seconds, tokens
 
 
-def raw_rates(adapter: Path, prompts: list[str]) -> dict[str, float]:
-    """Exactly 128 new tokens per prompt with model.generate: the adapter unmerged, then merged into a copy."""
+def concurrent_rate(engine: ChatEngine, adapter: Path | None, prompts: list[str]) -> tuple[float, int]:
+    """(aggregate completion tokens per second, tokens) with every prompt sent at once from its own thread."""
+    counts = [0] * len(prompts)
+
+    def ask(i: int) -> None:
+        counts[i] = engine.generate(BASE, adapter, _ask(prompts[i]), GREEDY)[0].completion_tokens
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(prompts))]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - start), sum(counts)
+
+
+def plain_generate_rate(prompts: list[str]) -> float:
+    """transformers' model.generate, one prompt at a time, stopping at the end of turn (the old engine's core)."""
     import torch
-    from peft import PeftModel
 
     from nbtools.server.engine.models import choose_placement, load_model, load_tokenizer_for
 
-    tokenizer = load_tokenizer_for(BASE)
-    placement = choose_placement()
-    unmerged = PeftModel.from_pretrained(load_model(BASE, placement), str(adapter)).eval()
-    merged = copy.deepcopy(unmerged).merge_and_unload().eval()
-    rates = {}
-    for name, model in (("unmerged LoRA", unmerged), ("merged LoRA", merged)):
-        samples = []
-        for prompt in prompts:
-            ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                                return_tensors="pt", return_dict=True)["input_ids"].to(placement.device)
-            start = time.perf_counter()
-            with torch.inference_mode():
-                out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                     max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,
-                                     pad_token_id=tokenizer.pad_token_id)
-            samples.append((out.shape[1] - ids.shape[1]) / (time.perf_counter() - start))
-        rates[name] = statistics.median(samples)
-    return rates
+    tokenizer, placement = load_tokenizer_for(BASE), choose_placement()
+    model = load_model(BASE, placement).eval()
+    tokens, seconds = 0, 0.0
+    for prompt in prompts:
+        ids = tokenizer.apply_chat_template(_ask(prompt), add_generation_prompt=True, return_tensors="pt",
+                                            return_dict=True)["input_ids"].to(placement.device)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                                 max_new_tokens=NEW_TOKENS, pad_token_id=tokenizer.pad_token_id)
+        seconds += time.perf_counter() - start
+        tokens += out.shape[1] - ids.shape[1]
+    return tokens / seconds
+
+
+def greedy_ids(engine: ChatEngine, prompts: list[str]) -> list[list[int]]:
+    """Greedy token ids of each prompt's answer (all prompts decoded as one batch)."""
+    tokenizer = engine._base(BASE).tokenizer
+    answers = [None] * len(prompts)
+
+    def ask(i: int) -> None:
+        answers[i] = engine.generate(BASE, None, _ask(prompts[i]), GREEDY)[0].text
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(prompts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
+
+
+def agreement(reference: list[list[int]], other: list[list[int]]) -> tuple[float, float]:
+    """(share of identical answers, mean share of reference tokens before the first difference)."""
+    same, prefix = 0, 0.0
+    for a, b in zip(reference, other):
+        same += a == b
+        k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        prefix += k / max(1, len(a))
+    return same / len(reference), prefix / len(reference)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", type=Path, help="a trained LoRA adapter dir (default: a random rank-16 one)")
-    parser.add_argument("--prompts", type=int, default=3, help=f"prompts per measurement (max {len(PROMPTS)})")
+    parser.add_argument("--concurrent", type=int, default=8, help="requests sent at once for the aggregate")
+    parser.add_argument("--prompts", type=int, default=3, help="prompts for the single-stream figures")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: one per core)")
+    parser.add_argument("--skip-bf16", action="store_true", help="no bfloat16 agreement and speed")
     args = parser.parse_args(argv)
-    prompts = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
+    singles = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
+    many = [PROMPTS[i % len(PROMPTS)] for i in range(args.concurrent)]
     print(f"cores={os.cpu_count()} load average={os.getloadavg()[0]:.2f} (CPU shared with other work)")
     with tempfile.TemporaryDirectory() as tmp:
         adapter = args.adapter or random_adapter(Path(tmp) / "adapter")
         engine = ChatEngine(num_threads=args.threads)
-        for label, which in (("base model", None), ("LoRA adapter (unmerged)", adapter)):
-            rate, tokens = engine_rate(engine, which, prompts)
-            print(f"ChatEngine greedy, {label:<24} {rate:6.1f} completion tokens/s  ({tokens} tokens)")
-        for name, rate in raw_rates(adapter, prompts).items():
-            print(f"model.generate, 128 tokens, {name:<15} {rate:6.1f} tokens/s")
+        for label, which in (("base model", None), ("LoRA adapter", adapter)):
+            rate, tokens = single_rate(engine, which, singles)
+            print(f"single stream, float32, {label:<13} {rate:6.1f} completion tokens/s  ({tokens} tokens)")
+        for label, which in (("base model", None), ("LoRA adapter", adapter)):
+            rate, tokens = concurrent_rate(engine, which, many)
+            print(f"{args.concurrent} concurrent, float32, {label:<13} {rate:6.1f} completion tokens/s aggregate "
+                  f"({tokens} tokens)")
+        print(f"plain model.generate (old path), base, one at a time {plain_generate_rate(singles):6.1f} tokens/s")
+        if not args.skip_bf16:
+            reference = greedy_ids(engine, PROMPTS)
+            del engine
+            bf16 = ChatEngine(num_threads=args.threads, dtype="bfloat16")
+            same, prefix = agreement(reference, greedy_ids(bf16, PROMPTS))
+            print(f"bfloat16 vs float32 greedy answers on {len(PROMPTS)} prompts: {same:.0%} identical token ids, "
+                  f"{prefix:.0%} of tokens before the first difference (mean)")
+            rate, tokens = single_rate(bf16, None, singles)
+            print(f"single stream, bfloat16, base model    {rate:6.1f} completion tokens/s  ({tokens} tokens)")
+            rate, tokens = concurrent_rate(bf16, None, many)
+            print(f"{args.concurrent} concurrent, bfloat16, base model    {rate:6.1f} completion tokens/s aggregate")
     return 0
 
 
