@@ -249,6 +249,12 @@ _EXPORTS: dict[str, str] = {
     "from_sharegpt": "nbtools.export",
     "workflow_inputs": "nbtools.export",
     "check_round_trip": "nbtools.export",
+    # model export (a fine-tuned model for transformers, llama.cpp, Ollama, vLLM; verified against the server)
+    "MODEL_EXPORT_FORMATS": "nbtools.modelexport",
+    "ModelExport": "nbtools.modelexport",
+    "ModelVerification": "nbtools.modelexport",
+    "export_model": "nbtools.modelexport",
+    "verify_model_export": "nbtools.modelexport",
     # walkthrough (run the tutorial notebooks unattended as trusted snapshots, summarise what the run made)
     "WalkthroughSummary": "nbtools.walkthrough",
     "walkthrough_summary": "nbtools.walkthrough",
@@ -318,6 +324,9 @@ if TYPE_CHECKING:
     from nbtools.export import (
         ExportOptions, ExportResult, ImportedDataset, ManifestCheck, FormatLoss, export_dataset, import_dataset,
         read_examples, read_manifest, verify_manifest, to_sharegpt, from_sharegpt, workflow_inputs, check_round_trip,
+    )
+    from nbtools.modelexport import (
+        MODEL_EXPORT_FORMATS, ModelExport, ModelVerification, export_model, verify_model_export,
     )
     from nbtools.walkthrough import WalkthroughSummary, walkthrough_summary, run_notebooks
 

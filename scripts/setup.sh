@@ -50,5 +50,10 @@ elif [ -n "$extras" ]; then
   echo "setup: npm is missing; the promptfoo test will fail" >&2
 fi
 
+# llama.cpp's GGUF converter (the gguf and ollama model exports and their tests): pip downloads the
+# llama-cpp-python sdist from PyPI and only convert_hf_to_gguf.py and its gguf-py are unpacked, into
+# tools/llama.cpp beside the model cache, ~/.nbtools/tools/llama.cpp (about 25-35 s, a 77 MB download, 2 MB kept). Nothing is compiled.
+if [ -n "$extras" ]; then .venv/bin/python -m nbtools.modelexport.converter >/dev/null; fi
+
 # Verify the offline tokenizer files and convert the base model once (about 45 s the first time).
 .venv/bin/nbtools setup ${setup_args[@]+"${setup_args[@]}"}

@@ -15,7 +15,7 @@ from ..errors import NbtoolsError
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # Each name is a module nbtools/cli/<name>.py exposing register(subparsers).
-COMMANDS: tuple[str, ...] = ("setup", "clean", "serve", "validate", "estimate", "export", "jobs", "walkthrough", "eval")
+COMMANDS: tuple[str, ...] = ("setup", "clean", "serve", "validate", "estimate", "export", "jobs", "walkthrough", "eval", "model")
 
 
 def build_parser() -> argparse.ArgumentParser:
