@@ -49,6 +49,8 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                        "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    # every cell in the page, not only those scrolled into view: the snapshot test reads widgets far apart
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
 
@@ -152,41 +154,48 @@ def _rating_with(note: str) -> dict | None:
     return None
 
 
-@pytest.mark.timeout(3 * 3600)
-def test_a_click_in_the_browser_reaches_the_ratings_file(jupyterlab):
+@contextlib.contextmanager
+def _chromium_page(screenshot: str):
+    """A Chromium page (Debian's browser through Playwright); its screenshot goes to test-artifacts/ at the end."""
     from playwright.sync_api import sync_playwright
 
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "run scripts/setup.sh --test (installs chromium)"
-    stored = (ROOT / NOTEBOOK).read_bytes()
-    note = f"clicked in Chromium by the browser test {uuid.uuid4().hex[:8]}"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         try:
-            page.goto(f"{jupyterlab}/lab/tree/{NOTEBOOK}", wait_until="domcontentloaded")
-            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-            # the status bar names the kernel once one is connected and idle (the toolbar's indicator says idle before)
-            page.get_by_text(re.compile(r"^Python 3 \(ipykernel\) \| Idle$")).first.wait_for(timeout=120_000)
-            _run_all_cells(page)
-            # the widget appears; the last cell prints its check once every cell before it has run
-            left = page.get_by_role("button", name="Left is better")
-            left.wait_for(timeout=RUN_TIMEOUT_S * 1000)
-            page.get_by_text("comparison complete:").wait_for(timeout=RUN_TIMEOUT_S * 1000)
-            left.scroll_into_view_if_needed()
-            notes = page.get_by_placeholder("Why? (optional, saved with the rating)")
-            notes.fill(note)
-            left.click()
-            deadline = time.monotonic() + 60
-            while _rating_with(note) is None and time.monotonic() < deadline:
-                time.sleep(0.25)
-            # the kernel cleared the notes box once it had saved the rating: the widget round trip is complete
-            page.wait_for_function("(box) => box.value === ''", arg=notes.element_handle(), timeout=30_000)
-            page.get_by_text("Saved: left").wait_for(timeout=30_000)
-            progress = page.get_by_text("pairs rated").first.inner_text()
+            yield page
         finally:
             with contextlib.suppress(Exception):
-                page.screenshot(path=str(ARTIFACTS / "05_compare_outputs.png"), full_page=False)
+                page.screenshot(path=str(ARTIFACTS / screenshot), full_page=False)
             browser.close()
+
+
+@pytest.mark.timeout(3 * 3600)
+def test_a_click_in_the_browser_reaches_the_ratings_file(jupyterlab):
+    stored = (ROOT / NOTEBOOK).read_bytes()
+    note = f"clicked in Chromium by the browser test {uuid.uuid4().hex[:8]}"
+    with _chromium_page("05_compare_outputs.png") as page:
+        page.goto(f"{jupyterlab}/lab/tree/{NOTEBOOK}", wait_until="domcontentloaded")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+        # the status bar names the kernel once one is connected and idle (the toolbar's indicator says idle before)
+        page.get_by_text(re.compile(r"^Python 3 \(ipykernel\) \| Idle$")).first.wait_for(timeout=120_000)
+        _run_all_cells(page)
+        # the widget appears; the last cell prints its check once every cell before it has run
+        left = page.get_by_role("button", name="Left is better")
+        left.wait_for(timeout=RUN_TIMEOUT_S * 1000)
+        page.get_by_text("comparison complete:").wait_for(timeout=RUN_TIMEOUT_S * 1000)
+        left.scroll_into_view_if_needed()
+        notes = page.get_by_placeholder("Why? (optional, saved with the rating)")
+        notes.fill(note)
+        left.click()
+        deadline = time.monotonic() + 60
+        while _rating_with(note) is None and time.monotonic() < deadline:
+            time.sleep(0.25)
+        # the kernel cleared the notes box once it had saved the rating: the widget round trip is complete
+        page.wait_for_function("(box) => box.value === ''", arg=notes.element_handle(), timeout=30_000)
+        page.get_by_text("Saved: left").wait_for(timeout=30_000)
+        progress = page.get_by_text("pairs rated").first.inner_text()
     rating = _rating_with(note)
     assert rating is not None, f"the click did not reach {RATINGS}"
     assert rating["choice"] == "left" and rating["blind"] is True
@@ -201,29 +210,24 @@ EXECUTED = ROOT / "build" / "executed"
 
 def test_an_executed_snapshot_renders_its_widgets(jupyterlab):
     """The copy in build/executed shows the widget itself (buttons, the final progress bar), not its text repr."""
-    from playwright.sync_api import sync_playwright
-
     from nbtools.walkthrough import run_notebook
 
     run = run_notebook(ROOT / NOTEBOOK, EXECUTED, timeout=RUN_TIMEOUT_S)
     relative = run.output.relative_to(ROOT).as_posix()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        try:
-            page.goto(f"{jupyterlab}/lab/tree/{relative}", wait_until="domcontentloaded")
-            page.get_by_text("Executed snapshot").first.wait_for(timeout=120_000)
-            widget = page.locator(".jp-OutputArea-output .widget-button", has_text="Left is better")
-            widget.first.wait_for(timeout=120_000)  # rendered by the widget manager from the saved state
-            widget.first.scroll_into_view_if_needed()
-            buttons = page.locator(".jp-OutputArea-output .widget-button").count()
-            reprs = page.get_by_text(re.compile(r"^CompareWidget\("))
-            repr_shown = sum(reprs.nth(i).is_visible() for i in range(reprs.count()))  # the fallback stays hidden
-            bars = page.locator(".jp-OutputArea-output .widget-progress progress, "
-                                ".jp-OutputArea-output .widget-progress .progress-bar").count()
-            page.screenshot(path=str(ARTIFACTS / "executed_05_compare_outputs.png"), full_page=False)
-        finally:
-            browser.close()
+    with _chromium_page("executed_05_compare_outputs.png") as page:
+        page.goto(f"{jupyterlab}/lab/tree/{relative}", wait_until="domcontentloaded")
+        # the banner cell (another, hidden copy of its text sits in the table of contents)
+        page.locator(".jp-RenderedMarkdown", has_text="Executed snapshot").first.wait_for(timeout=120_000)
+        widget = page.locator(".jp-OutputArea-output .widget-button", has_text="Left is better").first
+        widget.wait_for(state="attached", timeout=120_000)  # rendered by the widget manager from the saved state
+        widget.scroll_into_view_if_needed()
+        widget.wait_for(state="visible", timeout=30_000)
+        buttons = page.locator(".jp-OutputArea-output .widget-button").count()
+        reprs = page.get_by_text(re.compile(r"^CompareWidget\("))
+        repr_shown = sum(reprs.nth(i).is_visible() for i in range(reprs.count()))  # the fallback stays hidden
+        # tqdm's bars (FloatProgress in an HBox), drawn from their saved value: full, not the 0/18 of the text repr
+        bars = page.locator(".jp-OutputArea-output .widget-hprogress .progress-bar")
+        widths = [bars.nth(i).evaluate("bar => bar.style.width") for i in range(bars.count())]
     assert buttons >= 3, f"only {buttons} widget buttons rendered in {relative}"
     assert repr_shown == 0, "the widget's text repr is shown beside or instead of the widget"
-    assert bars >= 1, "no progress bar rendered from the saved widget state"
+    assert widths and set(widths) == {"100%"}, f"progress bars not rendered at their end: {widths}"

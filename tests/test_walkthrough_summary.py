@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from nbtools import TokenCounter, connect, read_system_prompts
+from nbtools.csvfiles import write_csv
 from nbtools.jobs import latest_job
 from nbtools.walkthrough import walkthrough_summary, write_timings
 from nbtools.walkthrough.summary import summary_record
@@ -30,6 +32,9 @@ def test_the_summary_matches_the_run_log_the_server_and_the_files(client, tmp_pa
     for name in ("train.jsonl", "valid.jsonl"):  # the tutorial's files, copied; the others stay missing
         (build / "workflow" / name).write_bytes((ROOT / "build" / "workflow" / name).read_bytes())
     write_timings(build / "executed", [("01_clean_corpus", 31.5), ("04_launch_job", 140.0)])
+    evals = pd.DataFrame([{"setup": "base", "answers": 6, "stopped by itself": 50.0},
+                          {"setup": "fine-tuned + short prompt", "answers": 6, "stopped by itself": 100.0}])
+    write_csv(evals, build / "workflow" / "eval_summary.csv")  # as EvalResult.write_summary writes it
 
     summary = walkthrough_summary(build, samples_dir=ROOT / "data" / "samples", client=client)
 
@@ -48,6 +53,7 @@ def test_the_summary_matches_the_run_log_the_server_and_the_files(client, tmp_pa
     assert summary.short_prompt_tokens == counter.count_messages([{"role": "system", "content": prompts.short}])
     assert 0.9 < summary.prompt_reduction < 1
 
+    assert summary.evals.loc["fine-tuned + short prompt", "stopped by itself"] == "100.0"
     text = summary.to_text()
     assert summary.fine_tuned_model in text and "served by the local server" in text and "(missing)" in text
     assert any(summary.fine_tuned_model in step for step in summary.next_steps())

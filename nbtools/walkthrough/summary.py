@@ -139,6 +139,16 @@ def _prompt_tokens(samples_dir: Path, model: str | None) -> tuple[int | None, in
                  for text in (prompts.long, prompts.short))
 
 
+def _read_evals(path: Path) -> pd.DataFrame | None:
+    """The pass-rate table notebook 05 wrote (``EvalResult.write_summary``), one row per set-up."""
+    if not path.is_file():
+        return None
+    from ..csvfiles import read_csv
+
+    table = read_csv(path)
+    return table.set_index("setup") if "setup" in table.columns else table
+
+
 def _served(client: Any, model: str) -> bool:
     return model in {m.id for m in client.models.list()}
 
@@ -171,7 +181,7 @@ def walkthrough_summary(build_dir: str | os.PathLike[str] = "build", *, samples_
         long_prompt_tokens=long_tokens,
         short_prompt_tokens=short_tokens,
         places=tuple((name, build / rel, (build / rel).exists()) for name, rel in _PLACES),
-        evals=pd.read_csv(evals_path, index_col=0) if evals_path.is_file() else None,
+        evals=_read_evals(evals_path),
     )
 
 
