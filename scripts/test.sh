@@ -7,4 +7,5 @@ bash scripts/setup.sh --test
 .venv/bin/ruff check
 .venv/bin/mypy
 # Notebooks first, in order: notebook 04's fine-tune is then reused by the browser test instead of being run twice.
-exec .venv/bin/python -m pytest notebooks tests nbtools --nbval-lax "$@"
+# --durations: the slowest tests, to keep the whole run within its time budget (about 40 min on 2 cores).
+exec .venv/bin/python -m pytest notebooks tests nbtools --nbval-lax --durations=25 "$@"
