@@ -79,7 +79,9 @@ class WalkthroughSummary:
             steps.append(f".venv/bin/nbtools serve --detach && .venv/bin/python -c \"import nbtools; "
                          f"c = nbtools.connect('local'); print(c.chat.completions.create(model='{self.fine_tuned_model}', "
                          "messages=[{'role': 'user', 'content': 'Can I pause my plan?'}]).choices[0].message.content)\"")
-        steps.append(".venv/bin/nbtools export --help      # take the dataset to another trainer")
+        if self.fine_tuned_model:
+            steps.append(f".venv/bin/nbtools model export {self.fine_tuned_model} --format ollama --out build/model-ollama"
+                         "     # the model for llama.cpp / Ollama (formats: adapter, merged, gguf, ollama, vllm)")
         return steps
 
     def to_text(self) -> str:
