@@ -1,7 +1,7 @@
 """Every endpoint's response validates against its component schema in OpenAI's official OpenAPI document.
 
 The document is loaded once (tests/server_support.openapi_document), $refs resolved, validated with jsonschema.
-Two deliberate deviations, both decided for compatibility with the real service (../shared/NOTES.md), are patched
+Two deliberate deviations, both decided for compatibility with the real service (see the README, "The local OpenAI-compatible server"), are patched
 into the schema here, each explicitly and nowhere else:
 
 * ``FineTuningJob.error`` is an object with null fields on jobs that have not failed (the real service does this;
