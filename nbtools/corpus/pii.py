@@ -30,7 +30,7 @@ import pandas as pd
 
 from .steps import Keep, RowStep, StepOutcome
 
-__all__ = ["RedactPII", "luhn_ok", "ROLE_MAILBOXES"]
+__all__ = ["RedactPII", "luhn_ok", "ROLE_MAILBOXES", "EMAIL", "GREETING_NAME", "NOT_NAMES"]
 
 _CONVERSATION_NAMES = "__nbtools_conversation_names__"
 
@@ -39,13 +39,13 @@ _SECRET_PARAM = re.compile(
     r"[?&#](?:token|access_token|auth|key|api_key|apikey|secret|sig|signature|password|pwd|session|sid|code|otp|"
     r"reset|verify|jwt)=", re.IGNORECASE)
 _RANDOM_SEGMENT = re.compile(r"/[A-Za-z0-9_\-]{24,}(?:/|$|\?)")
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _NAME = r"(?!I\b|I')[A-Z][a-z'\-]+"
 # Greetings / sign-offs followed by a capitalised name: "Hi Maria,", "Hey there, Victor!", "Thanks, John".
-_GREETING_NAME = re.compile(
+GREETING_NAME = re.compile(
     r"\b(?P<lead>(?:Hi|Hello|Hey(?: there)?|Dear|Thanks|Thank you|Many thanks|Cheers|(?:Best |Kind |Warm )?[Rr]egards|"
     r"Best|Sincerely)"
     r"(?:,)?\s+(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?)"
@@ -54,7 +54,7 @@ _GREETING_NAME = re.compile(
 _INTRO_NAME = re.compile(
     rf"(?:\b(?:I'm|I am|[Mm]y name is|[Mm]y name's|[Tt]his is)\s+(?P<name>{_NAME})"
     rf"|(?:^|(?<=[.!?,]\s))(?P<here>{_NAME}) here)(?=\s*[,!.\n]|\s*$)")
-_NOT_NAMES = frozenset({
+NOT_NAMES = frozenset({
     "There", "Team", "Everyone", "All", "Again", "Support", "Brewtiful", "So", "For", "You", "Customer", "Sir",
     "Madam", "Friend", "Friends", "Folks", "Guys", "Click", "Reply", "Tap", "Sign", "Start", "Look", "Right", "Help",
     "Check", "Read", "Order", "Everything", "Nothing", "Sorry", "Back", "Still", "Not", "Just", "Also", "Here",
@@ -171,7 +171,7 @@ class RedactPII(RowStep):
 
         out = sub("URL", _URL, text, lambda m: self.redact_all_urls or bool(
             _SECRET_PARAM.search(m.group(0)) or _RANDOM_SEGMENT.search(m.group(0))))
-        out = sub("EMAIL", _EMAIL, out, lambda m: not (
+        out = sub("EMAIL", EMAIL, out, lambda m: not (
             self.keep_role_addresses and m.group(0).split("@")[0].lower() in ROLE_MAILBOXES))
         out = sub("CARD", _CARD, out, lambda m: luhn_ok(re.sub(r"\D", "", m.group(0))))
         out = sub("IP", _IPV4, out, lambda m: _valid_ip(m.group(0)))
@@ -201,10 +201,10 @@ class RedactPII(RowStep):
             if isinstance(value, str) and value.strip():
                 names.add(value.strip())
         if self.redact_greeting_names:
-            names.update(m.group("name") for m in _GREETING_NAME.finditer(text))
+            names.update(m.group("name") for m in GREETING_NAME.finditer(text))
             names.update(m.group("name") or m.group("here") for m in _INTRO_NAME.finditer(text))
-        names = {n for n in names if n.split()[0] not in _NOT_NAMES}
-        return names | {part for n in names for part in n.split() if len(part) > 1 and part not in _NOT_NAMES}
+        names = {n for n in names if n.split()[0] not in NOT_NAMES}
+        return names | {part for n in names for part in n.split() if len(part) > 1 and part not in NOT_NAMES}
 
     def _names(self, text: str, row: Mapping, found: dict[str, int], collect: set[str] | None = None) -> str:
         names = self._names_in(text, row) | set(row.get(_CONVERSATION_NAMES, ()))

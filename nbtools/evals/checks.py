@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, NamedTuple, Sequence
 
-from ..corpus.pii import _GREETING_NAME, _NOT_NAMES, RedactPII
+from ..corpus.pii import GREETING_NAME, NOT_NAMES, RedactPII
 from ..errors import InputError
 from ..voice.checks import VoiceThresholds, check_answer, count_words
 from ..voice.profile import VoiceProfile
@@ -148,9 +148,9 @@ def no_invented_name(question: str, context: Context, answer: str, finish_reason
     """
     said = {w.casefold() for w in _WORDS.findall(_conversation_text(question, context))}
     invented = []
-    for match in _GREETING_NAME.finditer(answer):
+    for match in GREETING_NAME.finditer(answer):
         name = match.group("name")
-        if name.split()[0] in _NOT_NAMES:
+        if name.split()[0] in NOT_NAMES:
             continue
         if not all(part.casefold() in said for part in name.split()):
             invented.append(match.group(0).strip())

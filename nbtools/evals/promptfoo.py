@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import yaml
 
 from ..compare.setups import ModelSetup
-from ..corpus.pii import _EMAIL, _GREETING_NAME, _NOT_NAMES, ROLE_MAILBOXES
+from ..corpus.pii import EMAIL, GREETING_NAME, NOT_NAMES, ROLE_MAILBOXES
 from ..errors import InputError
 from .checks import _CAPS_TOKEN, _PLACEHOLDER, VoiceRules
 from .suite import EvalSuite, suite_fact
@@ -55,7 +55,7 @@ def _no_placeholder() -> dict[str, Any]:
 
 def _no_pii() -> dict[str, Any]:
     body = f"""const roles = new Set({_js(sorted(ROLE_MAILBOXES))});
-const emails = (output.match(new RegExp({_js(_EMAIL.pattern)}, 'g')) || []).filter(e => !roles.has(e.split('@')[0].toLowerCase()));
+const emails = (output.match(new RegExp({_js(EMAIL.pattern)}, 'g')) || []).filter(e => !roles.has(e.split('@')[0].toLowerCase()));
 const luhn = d => {{ let s = 0, dbl = false; for (let i = d.length - 1; i >= 0; i--) {{ let n = +d[i]; if (dbl) {{ n *= 2; if (n > 9) n -= 9; }} s += n; dbl = !dbl; }} return s % 10 === 0; }};
 const cards = (output.match(/(?<![\\d-])(?:\\d[ -]?){{12,18}}\\d(?![\\d-])/g) || []).filter(c => luhn(c.replace(/\\D/g, '')));
 const phones = output.match(/(?<!\\d)(?:\\+?1[ .-]?)?\\(?[2-9]\\d{{2}}\\)?[ .-]?\\d{{3}}[ .-]?\\d{{4}}(?!\\d)/g) || [];
@@ -76,8 +76,8 @@ return Math.max(0, ...count(grams).values()) < 3;"""
 
 def _no_invented_name() -> dict[str, Any]:
     body = f"""const said = new Set(((context.vars.conversation || '').toLowerCase().match(/[\\p{{L}}\\p{{N}}]+/gu) || []));
-const skip = new Set({_js(sorted(_NOT_NAMES))});
-for (const m of output.matchAll(new RegExp({_js(_js_regex(_GREETING_NAME.pattern))}, 'g'))) {{
+const skip = new Set({_js(sorted(NOT_NAMES))});
+for (const m of output.matchAll(new RegExp({_js(_js_regex(GREETING_NAME.pattern))}, 'g'))) {{
   const parts = m.groups.name.split(/\\s+/);
   if (skip.has(parts[0])) continue;
   if (!parts.every(p => said.has(p.toLowerCase()))) return false;
