@@ -21,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from .steps import Change, Step, StepOutcome, drop_conversations
 
-__all__ = ["RepeatedMessages", "ExactDuplicates", "NearDuplicates", "conversation_texts", "normalise_for_dedup"]
+__all__ = ["RepeatedMessages", "ExactDuplicates", "NearDuplicates", "ExactIndex", "NearIndex", "NearSignature",
+           "conversation_texts", "exact_key", "normalise_for_dedup"]
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -85,6 +87,31 @@ class RepeatedMessages(Step):
         return StepOutcome(table[~mask].reset_index(drop=True), tuple(sorted(changes, key=lambda c: order[c.row_id])))
 
 
+def exact_key(text: str) -> str:
+    """The key two conversations share when their normalised texts are identical (a 128-bit BLAKE2b digest)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class ExactIndex:
+    """The conversations kept so far by ExactDuplicates, as digests only (memory grows by ~100 bytes a conversation).
+
+    >>> index = ExactIndex()
+    >>> index.check("a", exact_key("hi")), index.check("b", exact_key("hi"))
+    (None, ('exact duplicate of conversation a', 'a'))
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def check(self, cid: str, key: str) -> tuple[str, str] | None:
+        """(reason, duplicate_of) if `key` was seen before; otherwise remember `cid` as its first holder."""
+        first = self.seen.get(key)
+        if first is not None:
+            return f"exact duplicate of conversation {first}", first
+        self.seen[key] = cid
+        return None
+
+
 @dataclass(frozen=True)
 class ExactDuplicates(Step):
     """Drop conversations identical (after normalisation) to an earlier one."""
@@ -92,15 +119,58 @@ class ExactDuplicates(Step):
     name: ClassVar[str] = "exact_duplicates"
 
     def apply(self, table: pd.DataFrame) -> StepOutcome:
-        seen: dict[str, str] = {}
+        return self.apply_with(table, ExactIndex())
+
+    def apply_with(self, table: pd.DataFrame, index: ExactIndex,
+                   keys: Mapping[str, str] | None = None) -> StepOutcome:
+        """Apply against an index carried over from earlier chunks; `keys` are precomputed {cid: exact_key}."""
         reasons = {}
         for cid, text in conversation_texts(table).items():
-            key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-            if key in seen:
-                reasons[cid] = (f"exact duplicate of conversation {seen[key]}", seen[key])
-            else:
-                seen[key] = cid
+            found = index.check(cid, keys[cid] if keys is not None else exact_key(text))
+            if found is not None:
+                reasons[cid] = found
         return drop_conversations(table, reasons, self.name)
+
+
+@dataclass(frozen=True)
+class NearSignature:
+    """What near-duplicate detection needs of one conversation: its sorted 64-bit shingle hashes and MinHash."""
+
+    shingles: np.ndarray  # uint64, sorted, unique
+    minhash: np.ndarray  # uint64 MinHash hash values (num_perm of them)
+    scheme: str  # datasketch's hashing scheme of those values
+
+
+class NearIndex:
+    """The conversations kept so far by NearDuplicates: a MinHash LSH index and their shingle hashes (no texts)."""
+
+    def __init__(self, step: "NearDuplicates") -> None:
+        from datasketch import MinHashLSH
+
+        self.step = step
+        # LSH only proposes candidates; a looser LSH threshold keeps MinHash's estimation error from hiding pairs
+        # just above `threshold`, and the exact Jaccard of the shingle sets decides.
+        self.lsh = MinHashLSH(threshold=max(0.05, step.threshold - step.candidate_margin), num_perm=step.num_perm)
+        self.kept: dict[str, np.ndarray] = {}
+        self.order: dict[str, int] = {}
+
+    def check(self, cid: str, signature: NearSignature | None) -> tuple[str, str] | None:
+        """(reason, duplicate_of) if an earlier kept conversation is similar enough; otherwise keep `cid`."""
+        from datasketch import LeanMinHash
+
+        if signature is None:
+            return None
+        sig = LeanMinHash(seed=self.step.seed, hashvalues=signature.minhash, scheme=signature.scheme)
+        scored = [(_jaccard(self.kept[m], signature.shingles), m) for m in self.lsh.query(sig)]
+        matches = [(j, m) for j, m in scored if j >= self.step.threshold]
+        if matches:
+            similarity, best = max(matches, key=lambda jm: (jm[0], -self.order[jm[1]]))  # ties: the earliest
+            return (f"near duplicate of conversation {best} (Jaccard {similarity:.2f} ≥ {self.step.threshold})",
+                    best)
+        self.lsh.insert(cid, sig)
+        self.order[cid] = len(self.kept)
+        self.kept[cid] = signature.shingles
+        return None
 
 
 @dataclass(frozen=True)
@@ -114,36 +184,40 @@ class NearDuplicates(Step):
     candidate_margin: float = 0.2  # LSH looks for candidates at threshold - margin; exact Jaccard confirms
     name: ClassVar[str] = "near_duplicates"
 
-    def apply(self, table: pd.DataFrame) -> StepOutcome:
+    def check_settings(self) -> None:
+        """Raise InputError for a threshold or shingle size that cannot work."""
         if not 0.0 < self.threshold <= 1.0:
             raise InputError("threshold must be in (0, 1]", field="threshold", value=self.threshold)
         if self.shingle_size < 1:
             raise InputError("shingle_size must be at least 1", field="shingle_size", value=self.shingle_size)
-        from datasketch import MinHash, MinHashLSH
 
-        # LSH only proposes candidates; a looser LSH threshold keeps MinHash's estimation error from hiding pairs
-        # just above `threshold`, and the exact Jaccard of the shingle sets decides.
-        lsh = MinHashLSH(threshold=max(0.05, self.threshold - self.candidate_margin), num_perm=self.num_perm)
-        kept: dict[str, frozenset[str]] = {}
-        order: dict[str, int] = {}
+    def apply(self, table: pd.DataFrame) -> StepOutcome:
+        self.check_settings()
+        return self.apply_with(table, NearIndex(self))
+
+    def apply_with(self, table: pd.DataFrame, index: NearIndex,
+                   signatures: Mapping[str, NearSignature | None] | None = None) -> StepOutcome:
+        """Apply against an index carried over from earlier chunks; `signatures` are precomputed {cid: signature}."""
         reasons = {}
         for cid, text in conversation_texts(table).items():
-            shingles = self.shingles(text)
-            if not shingles:
-                continue
-            sig = MinHash(num_perm=self.num_perm, seed=self.seed)
-            sig.update_batch([s.encode() for s in shingles])
-            scored = [(_jaccard(kept[m], shingles), m) for m in lsh.query(sig)]
-            matches = [(j, m) for j, m in scored if j >= self.threshold]
-            if matches:
-                similarity, best = max(matches, key=lambda jm: (jm[0], -order[jm[1]]))  # ties: the earliest
-                reasons[cid] = (f"near duplicate of conversation {best} (Jaccard {similarity:.2f} ≥ "
-                                f"{self.threshold})", best)
-                continue
-            lsh.insert(cid, sig)
-            order[cid] = len(kept)
-            kept[cid] = shingles
+            found = index.check(cid, signatures[cid] if signatures is not None else self.signature(text))
+            if found is not None:
+                reasons[cid] = found
         return drop_conversations(table, reasons, self.name)
+
+    def signature(self, text: str) -> NearSignature | None:
+        """The shingle hashes and MinHash of a normalised conversation text (None when it has no words)."""
+        from datasketch import MinHash
+
+        shingles = self.shingles(text)
+        if not shingles:
+            return None
+        encoded = [s.encode() for s in shingles]
+        sig = MinHash(num_perm=self.num_perm, seed=self.seed)
+        sig.update_batch(encoded)
+        hashes = np.unique(np.array([int.from_bytes(hashlib.blake2b(e, digest_size=8).digest(), "little")
+                                     for e in encoded], dtype=np.uint64))
+        return NearSignature(hashes, sig.hashvalues.astype(np.uint64), sig.scheme)
 
     def shingles(self, text: str) -> frozenset[str]:
         """The word `shingle_size`-grams of a normalised text (the whole text when it is shorter).
@@ -158,5 +232,8 @@ class NearDuplicates(Step):
                          for i in range(max(1, len(words) - self.shingle_size + 1)))
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted arrays of distinct shingle hashes."""
+    common = np.intersect1d(a, b, assume_unique=True).size
+    union = a.size + b.size - common
+    return common / union if union else 1.0

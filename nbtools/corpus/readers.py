@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generator, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -136,8 +136,20 @@ def _resolve(mapping: ColumnMapping, columns: Sequence[str]) -> dict[str, str | 
     return chosen
 
 
+def _drain(steps: Generator[None, None, DetectedFormat]) -> DetectedFormat:
+    """Run a record-by-record reader to the end and return what it detected."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
 def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, mapping: ColumnMapping,
-                  file_format: str, columns_hint: Sequence[str] | None = None) -> DetectedFormat:
+                  file_format: str, columns_hint: Sequence[str] | None = None
+                  ) -> Generator[None, None, DetectedFormat]:
+    """Emit messages and rejects into `out`, yielding after each record (whose conversations are then complete,
+    except in the message-per-row layout, whose threads are emitted at the end)."""
     records = iter(records)
     first: list[tuple[int, dict | str]] = []
     columns: list[str] = list(columns_hint or [])
@@ -174,9 +186,11 @@ def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, ma
         else:
             cid = _text(record.get(chosen["conversation_id"])) if chosen["conversation_id"] else None
             pending.setdefault(cid or f"{out.source}:{line}", []).append((line, record))
+        yield
     if layout == "messages":
         for cid, rows in pending.items():
             _emit_thread(cid, rows, chosen, mapping, out)
+            yield
     notes = []
     repeated = sum(n - 1 for n in out.seen_ids.values())
     if repeated:
@@ -267,6 +281,37 @@ def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
     return frame[ordered].reset_index(drop=True)
 
 
+def source_name(source: str | os.PathLike[str] | pd.DataFrame, name: str | None = None) -> str:
+    """The name a source's rows carry in ``source`` and ``row_id``: the file name, or "dataframe"."""
+    return name or ("dataframe" if isinstance(source, pd.DataFrame) else Path(source).name)
+
+
+def open_source(source: str | os.PathLike[str] | pd.DataFrame, out: _Collector, mapping: ColumnMapping
+                ) -> Generator[None, None, DetectedFormat]:
+    """Check a source can be read (raising DataFormatError before anything is emitted), then emit it record by
+    record into `out` as the returned generator is advanced."""
+    if isinstance(source, pd.DataFrame):
+        records = ((i + 1, {str(k): v for k, v in row.items()}) for i, row in enumerate(source.to_dict("records")))
+        return _emit_records(records, out, mapping, "dataframe", [str(c) for c in source.columns])
+    path = Path(source)
+    if not path.is_file():
+        raise DataFormatError("no such file", file=str(path))
+    _sniff_binary(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _emit_records(iter_csv_rows(path, errors="replace"), out, mapping, "csv")
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _emit_records(_iter_jsonl(path), out, mapping, "jsonl")
+    if suffix in (".txt", ".md", ".text"):
+        return _read_text(path, out, mapping)
+    raise DataFormatError("unknown corpus format: use .csv, .jsonl or .txt", file=str(path), value=suffix)
+
+
+def new_collector(source: str | os.PathLike[str] | pd.DataFrame, name: str | None = None) -> _Collector:
+    """An empty collector of messages and rejects for `source`."""
+    return _Collector(source_name(source, name), [], [])
+
+
 def read_corpus(source: str | os.PathLike[str] | pd.DataFrame, *, mapping: ColumnMapping | None = None,
                 name: str | None = None) -> CorpusRead:
     """Read one source into canonical messages plus rejects; the format is detected from the file name/contents.
@@ -274,31 +319,13 @@ def read_corpus(source: str | os.PathLike[str] | pd.DataFrame, *, mapping: Colum
     `source`: a ``.csv``, ``.jsonl``/``.json`` (one object per line), ``.txt``/``.md`` (Q:/A: blocks or
     "Speaker: text" transcripts separated by blank lines) file, or a DataFrame. `mapping` overrides detection.
     """
-    mapping = mapping or ColumnMapping()
-    if isinstance(source, pd.DataFrame):
-        out = _Collector(name or "dataframe", [], [])
-        records = ((i + 1, {str(k): v for k, v in row.items()}) for i, row in enumerate(source.to_dict("records")))
-        detected = _emit_records(records, out, mapping, "dataframe", [str(c) for c in source.columns])
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise DataFormatError("no such file", file=str(path))
-        out = _Collector(name or path.name, [], [])
-        _sniff_binary(path)
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            detected = _emit_records(iter_csv_rows(path, errors="replace"), out, mapping, "csv")
-        elif suffix in (".jsonl", ".ndjson", ".json"):
-            detected = _emit_records(_iter_jsonl(path), out, mapping, "jsonl")
-        elif suffix in (".txt", ".md", ".text"):
-            detected = _read_text(path, out, mapping)
-        else:
-            raise DataFormatError("unknown corpus format: use .csv, .jsonl or .txt", file=str(path), value=suffix)
+    out = new_collector(source, name)
+    detected = _drain(open_source(source, out, mapping or ColumnMapping()))
     detected = replace(detected, n_rejected=len(out.rejects))
     return CorpusRead(_frame(out.messages, CANONICAL_COLUMNS), _frame(out.rejects, REJECT_COLUMNS), (detected,))
 
 
-def _read_text(path: Path, out: _Collector, mapping: ColumnMapping) -> DetectedFormat:
+def _read_text(path: Path, out: _Collector, mapping: ColumnMapping) -> Generator[None, None, DetectedFormat]:
     n_records = 0
     labels: set[str] = set()
     for start, block in _iter_text_blocks(path):
@@ -314,9 +341,15 @@ def _read_text(path: Path, out: _Collector, mapping: ColumnMapping) -> DetectedF
             labels.add(label)
             out.message(line, "msg", cid, turn, role, text.strip(), {})
             turn += 1
+        yield
     layout = "qa" if labels and labels <= {"Q", "A", "q", "a"} else "transcript"
     return DetectedFormat(out.source, "text", layout, (), {"speaker": "line prefix", "text": "line"}, n_records,
                           len(out.messages), len(out.rejects), ())
+
+
+def mapping_for(mapping: ColumnMapping | Mapping[str, ColumnMapping] | None, key: Any) -> ColumnMapping | None:
+    """The mapping for one source: the one mapping for all, or the dict's entry for the source's file name."""
+    return mapping.get(key) if isinstance(mapping, Mapping) else mapping
 
 
 def read_corpora(sources: Sequence[str | os.PathLike[str] | pd.DataFrame], *,
@@ -325,7 +358,7 @@ def read_corpora(sources: Sequence[str | os.PathLike[str] | pd.DataFrame], *,
     reads = []
     for source in sources:
         key = source if isinstance(source, pd.DataFrame) else Path(source).name
-        chosen = mapping.get(key) if isinstance(mapping, Mapping) else mapping
+        chosen = mapping_for(mapping, key)
         reads.append(read_corpus(source, mapping=chosen))
     messages = pd.concat([r.messages for r in reads], ignore_index=True) if reads else _frame([], CANONICAL_COLUMNS)
     rejects = pd.concat([r.rejects for r in reads], ignore_index=True) if reads else _frame([], REJECT_COLUMNS)
