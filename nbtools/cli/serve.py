@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="offer a Hugging Face causal LM directory as base model ID (repeatable)")
     parser.add_argument("--train-threads", type=int, default=None, metavar="N",
                         help="torch threads of the training worker (default: every core; the API stays responsive)")
+    parser.add_argument("--vllm", default=None, metavar="URL",
+                        help="hand chat completions to the vLLM server at URL (fine-tuned models as LoRA adapters, "
+                        "loaded on first use); files and fine-tuning jobs stay here")
     parser.add_argument("--quiet", action="store_true", help="log to the data directory only, not the console")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--detach", action="store_true", help="start in the background (or reuse a running server)")
@@ -74,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
             extra += ["--host", args.host]
         if args.train_threads:
             extra += ["--train-threads", str(args.train_threads)]
+        if args.vllm:
+            extra += ["--vllm", args.vllm]
         server = ensure_local_server(data_dir=data_dir, port=args.port, api_key=_key(args.api_key_file),
                                      extra_args=tuple(extra))
         print(f"local server: {server.base_url} (pid {server.pid}, API key {mask_secret(server.api_key)} "
@@ -82,6 +87,6 @@ def run(args: argparse.Namespace) -> int:
     from ..server.runner import serve
 
     config = load_config(data_dir, host=args.host, port=args.port, api_key=_key(args.api_key_file),
-                         base_models=base_models, train_threads=args.train_threads)
+                         base_models=base_models, train_threads=args.train_threads, vllm_url=args.vllm)
     serve(config, console=not args.quiet)
     return 0

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ..moderation import Moderator
+from ..serving.vllm_proxy import VLLMProxy
 from .config import ServerConfig
 from .engine.contract import ChatEngineProtocol
 from .errors import APIError, install_error_handlers
@@ -56,6 +57,7 @@ def create_app(config: ServerConfig, *, engine_factory: Callable[[], ChatEngineP
         app.state.server = state
         supervisor = WorkerSupervisor(config) if config.worker else None
         app.state.supervisor = supervisor
+        app.state.chat_proxy = VLLMProxy(config.vllm_url) if config.vllm_url else None  # chat answered by vLLM
         if supervisor is not None:
             supervisor.start()
         try:
@@ -63,6 +65,8 @@ def create_app(config: ServerConfig, *, engine_factory: Callable[[], ChatEngineP
         finally:
             if supervisor is not None:
                 await run_in_threadpool(supervisor.stop)
+            if app.state.chat_proxy is not None:
+                await app.state.chat_proxy.aclose()
             state.close()
 
     app = FastAPI(title="nbtools local OpenAI-compatible fine-tuning server", version="1", lifespan=lifespan,

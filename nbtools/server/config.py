@@ -58,6 +58,8 @@ class ServerConfig(BaseModel):
     train_max_length: int = Field(512, ge=16)  # tokens per training example; longer ones are cut at the end
     worker: bool = True  # start the training worker process (tests of the HTTP layer alone turn it off)
     poll_seconds: float = Field(0.5, gt=0)
+    # a vLLM server (its root or /v1 URL) that answers the chat completions; None: our own engine (nbtools.serving)
+    vllm_url: str | None = Field(None, pattern=r"^https?://")
 
     @field_validator("data_dir")
     @classmethod

@@ -13,7 +13,7 @@ import time
 from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from ...errors import InputError, ModelNotFoundError, NbtoolsError
 from .. import ids
@@ -151,10 +151,13 @@ async def _stream(state: ServerState, target: ModelTarget, messages: list[dict[s
 
 
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(request: Request, body: ChatBody) -> dict | StreamingResponse:
+async def chat_completions(request: Request, body: ChatBody) -> dict | Response:
     """Generate one or more replies; ``stream: true`` answers with server-sent events."""
     state = get_state(request)
     target = resolve_model(state, body.model)
+    proxy = getattr(request.app.state, "chat_proxy", None)
+    if proxy is not None:  # nbtools serve --vllm URL: vLLM answers (nbtools.serving.vllm_proxy)
+        return await proxy.chat(target, await request.json(), default_max_tokens=state.config.default_max_tokens)
     if body.logprobs:
         raise bad_request("logprobs are not supported by the local backend.", param="logprobs")
     messages = engine_messages(body.messages)
