@@ -17,7 +17,7 @@ ANSWERS = pd.DataFrame(
     {
         "model": ["base", "base", "base", "ft", "ft"],
         "variant": ["long", "long", "none", "short", "short"],
-        "answer": [
+        "output": [
             "Hey there! Your beans ship Monday.\nStay grounded! ☕",
             "Per our policy your beans ship Monday.",
             "ok",
@@ -32,8 +32,8 @@ ANSWERS = pd.DataFrame(
 def test_score_answers_adds_one_row_of_checks_per_answer():
     scored = score_answers(ANSWERS, PROFILE)
     assert list(scored.index) == list(ANSWERS.index)
-    assert scored[["model", "variant", "answer"]].equals(ANSWERS)
-    for index, answer in ANSWERS["answer"].items():
+    assert scored[["model", "variant", "output"]].equals(ANSWERS)
+    for index, answer in ANSWERS["output"].items():
         expected = check_answer(answer, PROFILE).as_row()
         assert {k: scored.at[index, k] for k in expected} == expected
     assert {f"pass_{c}" for c in CHECK_NAMES} <= set(scored.columns)
@@ -46,7 +46,7 @@ def test_pass_rates_equal_a_direct_recount(by):
     keys = [by] if isinstance(by, str) else by
     for _, row in rates.iterrows():
         mask = (ANSWERS[keys] == row[keys].values).all(axis=1)
-        checks = [check_answer(a, PROFILE) for a in ANSWERS.loc[mask, "answer"]]
+        checks = [check_answer(a, PROFILE) for a in ANSWERS.loc[mask, "output"]]
         assert row["answers"] == len(checks)
         for name in CHECK_NAMES:
             flags = [c.passes()[name] for c in checks if c.passes()[name] is not None]

@@ -212,11 +212,10 @@ def voice_rules_from_files(style_guide: str | os.PathLike[str], custom_instructi
                            thresholds: VoiceThresholds = VoiceThresholds()) -> VoiceRules:
     """Voice rules from the brand's style guide and custom instructions (:func:`nbtools.voice_profile_from_files`);
     the puns are the quoted list items under the style guide's heading that mentions puns."""
-    from ..voice.sources import _read, _sections, _unquote, voice_profile_from_files
+    from ..voice.sources import read_listed_under, voice_profile_from_files
 
     profile = voice_profile_from_files(style_guide, custom_instructions, name=name)
-    sections = _sections(_read(style_guide))
-    puns = tuple(dict.fromkeys(_unquote(item) for s in sections if "pun" in s.title.casefold() for item in s.items))
+    puns = read_listed_under(style_guide, "pun")
     return VoiceRules(profile, puns, max_puns, thresholds)
 
 

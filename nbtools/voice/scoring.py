@@ -3,7 +3,7 @@
     >>> import pandas as pd
     >>> profile = VoiceProfile(name="B", required_signoff="Stay grounded! ☕")
     >>> answers = pd.DataFrame({"model": ["base", "ft"],
-    ...                         "answer": ["Refunds take 5 days.", "Hey!\\nStay grounded! ☕"]})
+    ...                         "output": ["Refunds take 5 days.", "Hey!\\nStay grounded! ☕"]})
     >>> scored = score_answers(answers, profile)
     >>> pass_rates(scored)["signoff"].tolist()
     [0.0, 100.0]
@@ -37,12 +37,13 @@ def score_answers(
     frame: pd.DataFrame,
     profile: VoiceProfile,
     *,
-    text_column: str = "answer",
+    text_column: str = "output",
     counter: TokenCounter | None = None,
     embedder: Embedder | None = None,
     thresholds: VoiceThresholds = VoiceThresholds(),
 ) -> pd.DataFrame:
-    """`frame` with the voice-check measurements and ``pass_*`` columns added, one row per answer."""
+    """`frame` with the voice-check measurements and ``pass_*`` columns added, one row per answer (its text in
+    `text_column`: ``output``, the column of the comparison runner's answers)."""
     if text_column not in frame.columns:
         raise InputError(f"no column {text_column!r} (columns: {list(frame.columns)})", field=text_column)
     checks = check_answers(

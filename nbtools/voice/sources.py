@@ -32,7 +32,8 @@ from ..errors import DataFormatError, InputError
 from .checks import VoiceThresholds, check_answers
 from .profile import VoiceProfile
 
-__all__ = ["StyleGuide", "parse_style_guide", "read_style_guide", "voice_profile_from_files", "pick_example_answers"]
+__all__ = ["StyleGuide", "parse_style_guide", "read_style_guide", "voice_profile_from_files", "pick_example_answers",
+           "listed_under", "read_listed_under"]
 
 _QUOTED = re.compile(r'"([^"\n]+)"|“([^”\n]+)”|`([^`\n]+)`')
 
@@ -146,6 +147,22 @@ def _read(path: str | os.PathLike[str]) -> str:
         raise InputError("no such file", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise DataFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from None
+
+
+def listed_under(text: str, word: str) -> tuple[str, ...]:
+    r"""The list items (quotes taken off, each once, in order) under every Markdown heading that contains `word`.
+
+    >>> listed_under('# Puns we like\n- "grounds for"\n- brew-tiful\n# Other\n- x', "pun")
+    ('grounds for', 'brew-tiful')
+    """
+    word = word.casefold()
+    return tuple(dict.fromkeys(_unquote(item) for s in _sections(text) if word in s.title.casefold()
+                               for item in s.items))
+
+
+def read_listed_under(path: str | os.PathLike[str], word: str) -> tuple[str, ...]:
+    """:func:`listed_under` of a UTF-8 file; a missing or undecodable file raises an error naming it."""
+    return listed_under(_read(path), word)
 
 
 def read_style_guide(path: str | os.PathLike[str]) -> StyleGuide:
