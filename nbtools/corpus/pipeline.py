@@ -28,13 +28,15 @@ from .dedup import ExactDuplicates, NearDuplicates, RepeatedMessages
 from .pii import RedactPII
 from .readers import REJECT_COLUMNS, CorpusRead
 from .safety import SafetyScreen
-from .steps import Change, Step
+from .steps import Change, Step, StepOutcome
 from .structure import DropIncompleteConversations
 from .text import FixUnicode, LanguageFilter, LengthFilter, NormalizeWhitespace, StripMarkup
 
-__all__ = ["CleaningPipeline", "CleaningResult", "AccountingError", "default_steps", "LEDGER_COLUMNS"]
+__all__ = ["CleaningPipeline", "CleaningResult", "AccountingError", "default_steps", "checked_apply", "rejects_for",
+           "LEDGER_COLUMNS", "REJECT_ROW_COLUMNS"]
 
 LEDGER_COLUMNS = ("row_id", "step", "action", "reason", "before", "after", "duplicate_of")
+REJECT_ROW_COLUMNS = (*REJECT_COLUMNS, "role", "duplicate_of")
 
 
 class AccountingError(NbtoolsError, AssertionError):
@@ -108,6 +110,40 @@ class CleaningResult:
                 "steps": list(self.step_counts), "settings": list(self.settings)}
 
 
+def checked_apply(step: Step, table: pd.DataFrame, apply=None) -> tuple[StepOutcome, dict]:
+    """Run one step (``step.apply``, or `apply`) and check its books: (outcome, {step, in, modified, dropped, out}).
+
+    Raises AccountingError when the rows kept plus the rows dropped are not exactly the rows that went in.
+    """
+    before_ids = set(table.row_id)
+    outcome = (apply or step.apply)(table)
+    after_ids = set(outcome.table.row_id)
+    dropped = [c.row_id for c in outcome.changes if c.action == "dropped"]
+    if len(dropped) != len(set(dropped)) or after_ids & set(dropped) or after_ids | set(dropped) != before_ids:
+        raise AccountingError(
+            f"step {step.name}: {len(before_ids)} rows in, {len(after_ids)} kept + {len(dropped)} dropped; "
+            f"unaccounted: {sorted(before_ids - after_ids - set(dropped))[:5]}, "
+            f"invented: {sorted(after_ids - before_ids)[:5]}")
+    modified = {c.row_id for c in outcome.changes if c.action == "modified"}
+    return outcome, {"step": step.name, "in": len(before_ids), "modified": len(modified), "dropped": len(dropped),
+                     "out": len(after_ids)}
+
+
+def rejects_for(ledger: pd.DataFrame, originals: pd.DataFrame) -> pd.DataFrame:
+    """One rejects row per dropped ledger entry, with the source, line, conversation and role of its original row
+    (`originals` is indexed by row_id)."""
+    drops = ledger[ledger.action == "dropped"]
+    if drops.empty:
+        return pd.DataFrame(columns=list(REJECT_ROW_COLUMNS))
+    original = originals.loc[drops.row_id.tolist(), ["source", "source_line", "conversation_id", "role"]]
+    return pd.DataFrame({"row_id": drops.row_id.to_numpy(), "source": original.source.to_numpy(),
+                         "source_line": original.source_line.to_numpy(),
+                         "conversation_id": original.conversation_id.to_numpy(), "step": drops.step.to_numpy(),
+                         "reason": drops.reason.to_numpy(), "text": drops.before.to_numpy(),
+                         "role": original.role.to_numpy(), "duplicate_of": drops.duplicate_of.to_numpy()},
+                        columns=list(REJECT_ROW_COLUMNS))
+
+
 class CleaningPipeline:
     """An ordered list of steps. ``run`` applies them and checks the books after every step."""
 
@@ -130,18 +166,8 @@ class CleaningPipeline:
                    "out": n_input}]
         changes: list[Change] = []
         for step in self.steps:
-            before_ids = set(table.row_id)
-            outcome = step.apply(table)
-            after_ids = set(outcome.table.row_id)
-            dropped = [c.row_id for c in outcome.changes if c.action == "dropped"]
-            if len(dropped) != len(set(dropped)) or after_ids & set(dropped) or after_ids | set(dropped) != before_ids:
-                raise AccountingError(
-                    f"step {step.name}: {len(before_ids)} rows in, {len(after_ids)} kept + {len(dropped)} dropped; "
-                    f"unaccounted: {sorted(before_ids - after_ids - set(dropped))[:5]}, "
-                    f"invented: {sorted(after_ids - before_ids)[:5]}")
-            modified = {c.row_id for c in outcome.changes if c.action == "modified"}
-            counts.append({"step": step.name, "in": len(before_ids), "modified": len(modified),
-                           "dropped": len(dropped), "out": len(after_ids)})
+            outcome, count = checked_apply(step, table)
+            counts.append(count)
             changes.extend(outcome.changes)
             table = outcome.table
         ledger = pd.DataFrame([vars(c) for c in changes], columns=list(LEDGER_COLUMNS))
@@ -154,15 +180,7 @@ class CleaningPipeline:
 
     @staticmethod
     def _rejects(ledger: pd.DataFrame, originals: pd.DataFrame, read_rejects: pd.DataFrame) -> pd.DataFrame:
-        drops = ledger[ledger.action == "dropped"]
-        rows = []
-        for change in drops.to_dict("records"):
-            original = originals.loc[change["row_id"]]
-            rows.append({"row_id": change["row_id"], "source": original["source"],
-                         "source_line": original["source_line"], "conversation_id": original["conversation_id"],
-                         "step": change["step"], "reason": change["reason"], "text": change["before"],
-                         "role": original["role"], "duplicate_of": change["duplicate_of"]})
-        dropped = pd.DataFrame(rows, columns=[*REJECT_COLUMNS, "role", "duplicate_of"])
+        dropped = rejects_for(ledger, originals)
         frames = [f for f in (read_rejects, dropped) if not f.empty]
         if not frames:
             return dropped
