@@ -167,3 +167,16 @@ def test_manifest_summarises_the_provenance(tmp_path, sheet):
     with pytest.raises(DataFormatError) as caught:
         provenance_summary(tmp_path / "train.jsonl")
     assert (caught.value.line, caught.value.field) == (171, "line")
+
+
+def test_per_fact_keeps_the_first_pairs_of_every_fact(sheet):
+    pairs = nbtools.fact_pairs(sheet, system_prompt=PROMPT, faq=FAQ, seed=7)
+    short = pairs.per_fact(1)
+    assert sorted(short.provenance.fact_id) == sorted(f.id for f in sheet.facts)  # every fact once, no FAQ orphan
+    first = {}
+    for example, fact_id in zip(pairs.examples, pairs.provenance.fact_id):
+        first.setdefault(fact_id, example)
+    assert short.examples == [first[f] for f in short.provenance.fact_id]
+    assert len(pairs.per_fact(2)) == 2 * len(sheet.facts) and short.ids[0] == pairs.ids[0]
+    with pytest.raises(InputError, match="at least 1"):
+        pairs.per_fact(0)

@@ -229,6 +229,20 @@ class FactPairs:
         """The user question of every pair, in order."""
         return [next(m["content"] for m in e["messages"] if m["role"] == "user") for e in self.examples]
 
+    def per_fact(self, n: int) -> FactPairs:
+        """The first `n` pairs of each fact (pairs tied to no fact left out), in order: a short training file that
+        still states every fact."""
+        if n < 1:
+            raise InputError("must be at least 1", field="n", value=n)
+        counts: dict[str, int] = {}
+        keep = []
+        for i, fact_id in enumerate(self.provenance.fact_id.tolist()):
+            if fact_id and counts.get(fact_id, 0) < n:
+                counts[fact_id] = counts.get(fact_id, 0) + 1
+                keep.append(i)
+        return FactPairs([self.examples[i] for i in keep], [self.ids[i] for i in keep],
+                         self.provenance.iloc[keep].reset_index(drop=True), self.dropped)
+
     def proposals(self, *, brand: str = "", created_at: str = "") -> list:
         """The pairs as :class:`nbtools.voice.rewrite.ProposedExample` for the review widget
         (``nbtools.review_widget(pairs.proposals(), decisions_path)``)."""
