@@ -135,13 +135,22 @@ def _evaluator(trainer, batch_size: int):
 
 
 def _save_final(trainer, output_dir: Path) -> Path:
-    """Save the trained adapter (and tokenizer) as `<output_dir>/final`, atomically."""
+    """Save the trained adapter (and tokenizer) as `<output_dir>/final`, atomically.
+
+    Under ``accelerate launch`` every process calls this: all take part in saving (sharded set-ups gather weights),
+    only the main one touches the directories, and none returns before the adapter is in place."""
     target = output_dir / FINAL_ADAPTER_DIR
     tmp = output_dir / (FINAL_ADAPTER_DIR + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    main = trainer.is_world_process_zero()
+    if main:
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
+    trainer.accelerator.wait_for_everyone()
+    if main:
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    trainer.accelerator.wait_for_everyone()
     return target
 
 
@@ -250,7 +259,8 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
         status, final = "paused", None
     else:
         status, final = "succeeded", _save_final(trainer, spec.output_dir)
-        _drop_pause_checkpoints(spec.output_dir)
+        if trainer.is_world_process_zero():
+            _drop_pause_checkpoints(spec.output_dir)
     elapsed = time.monotonic() - started
     hooks.on_log(f"Training {status} at step {state.global_step}/{state.max_steps}: {tokens:,} trained tokens "
                  f"in {elapsed:.0f} s")
