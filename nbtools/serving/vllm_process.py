@@ -101,6 +101,7 @@ class VLLMServer:
         self.launch, self.process, self.log_path = launch, process, log_path
         self.url = launch.url
         self.base_url = launch.url + "/v1"
+        self.startup_seconds: float | None = None  # from the process start until /health answered
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the server's log (for error messages)."""
@@ -162,7 +163,7 @@ def start_vllm(model_dir: str | os.PathLike[str], *, served_name: str, log_path:
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     server = VLLMServer(launch, process, log)
     try:
-        server.wait_healthy(timeout)
+        server.startup_seconds = server.wait_healthy(timeout)
     except BaseException:
         server.stop()
         raise
