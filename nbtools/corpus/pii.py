@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar, Mapping, Sequence
 
 import phonenumbers
@@ -64,6 +65,83 @@ ROLE_MAILBOXES = frozenset({
     "help", "support", "info", "contact", "hello", "sales", "orders", "billing", "service", "customerservice",
     "care", "team", "admin", "noreply", "no-reply", "press", "returns", "feedback", "privacy", "legal",
     "webmaster", "postmaster", "abuse", "security"})
+
+
+# Cheap exact pre-checks (issue 10: a million messages). libphonenumber's matcher finds a number only inside a run
+# of digits joined by its punctuation (spaces, dashes, dots, brackets, slashes, "x", the katakana dash "ー"): a VALID
+# number has at least the shortest national length of the regions given (US 10, GB 7) or, written
+# internationally, a plus sign ("+44 …"; an international call prefix such as 00 or 011 adds digits). A text
+# with no plus sign and no such run of that many digits has no phone number, so the matcher is not run on it.
+_PHONE_RUN = re.compile(r"\d(?:[\W_xXー]*\d)*")
+_PLUS = ("+", "\uff0b")
+
+
+@lru_cache(maxsize=64)
+def _min_phone_digits(regions: tuple[str, ...]) -> int:
+    """Fewest digits a VALID number without a plus sign can have for `regions` (at most 7, the international
+    minimum of country code + number after a one-digit call prefix; one less where a region rewrites prefixes)."""
+    from phonenumbers import PhoneMetadata
+
+    shortest = 7
+    for region in regions:
+        meta = PhoneMetadata.metadata_for_region(str(region).upper())
+        if meta is None:
+            return 1  # unknown region: no shortcut, the matcher decides
+        lengths = [n for n in meta.general_desc.possible_length if n > 0] or [1]
+        shortest = min(shortest, min(lengths) - (1 if meta.national_prefix_transform_rule else 0))
+    return max(shortest, 1)
+
+
+def _may_hold_phone(text: str, min_digits: int) -> bool:
+    """False only when `text` certainly holds no phone number the matcher would accept."""
+    if any(p in text for p in _PLUS):
+        return True
+    return any(sum(ch.isdecimal() for ch in m.group(0)) >= min_digits for m in _PHONE_RUN.finditer(text))
+
+
+def _phone_spans(text: str, region: str, min_digits: int) -> list[tuple[int, int]]:
+    """(start, end) of every VALID phone number libphonenumber's matcher finds in `text` for `region`.
+
+    The matcher's candidates never cross a line break, and it treats a line break before or after a candidate as
+    it treats the text's start or end, so each line that may hold a number is matched alone (cached: pasted logs
+    and signatures repeat lines across messages). The one thing lines share is the matcher's budget of 65,535
+    failed tries per text: when the lines' tries, plus an upper bound for the skipped lines (13 per character),
+    could reach it, the text is matched whole, as before.
+    """
+    if not _may_hold_phone(text, min_digits):
+        return []
+    if "\n" in text:
+        spans, tries, offset = [], 0, 0
+        for line in text.split("\n"):
+            if _may_hold_phone(line, min_digits):
+                found, used = _matched(line, region)
+                spans += [(offset + start, offset + end) for start, end in found]
+                tries += used
+            else:
+                tries += 13 * len(line)
+            offset += len(line) + 1
+        if tries < _MAX_TRIES:
+            return spans
+    return list(_matched(text, region)[0])
+
+
+_MAX_TRIES = 65535  # PhoneNumberMatcher's default max_tries
+
+
+@lru_cache(maxsize=32768)
+def _matched(text: str, region: str) -> tuple[tuple[tuple[int, int], ...], int]:
+    """The matcher's spans in one text or line and the tries it used (the whole budget when it cannot say)."""
+    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID,
+                                              max_tries=_MAX_TRIES)
+    spans = tuple((m.start, m.end) for m in matcher)
+    left = getattr(matcher, "_max_tries", None)
+    return spans, (_MAX_TRIES - left if isinstance(left, int) else _MAX_TRIES)
+
+
+@lru_cache(maxsize=65536)
+def _name_pattern(name: str) -> re.Pattern:
+    """The pattern redacting one name (a whole word, not inside a placeholder); compiled once per name."""
+    return re.compile(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -169,21 +247,27 @@ class RedactPII(RowStep):
                 return self.placeholders[kind]
             return pattern.sub(repl, value)
 
-        out = sub("URL", _URL, text, lambda m: self.redact_all_urls or bool(
-            _SECRET_PARAM.search(m.group(0)) or _RANDOM_SEGMENT.search(m.group(0))))
-        out = sub("EMAIL", EMAIL, out, lambda m: not (
-            self.keep_role_addresses and m.group(0).split("@")[0].lower() in ROLE_MAILBOXES))
-        out = sub("CARD", _CARD, out, lambda m: luhn_ok(re.sub(r"\D", "", m.group(0))))
-        out = sub("IP", _IPV4, out, lambda m: _valid_ip(m.group(0)))
-        out = sub("IP", _IPV6, out, lambda m: _valid_ip(m.group(0)) and m.group(0).count(":") >= 2)
+        out = text
+        if "://" in out:  # every pre-check below is a character the pattern cannot match without
+            out = sub("URL", _URL, out, lambda m: self.redact_all_urls or bool(
+                _SECRET_PARAM.search(m.group(0)) or _RANDOM_SEGMENT.search(m.group(0))))
+        if "@" in out:
+            out = sub("EMAIL", EMAIL, out, lambda m: not (
+                self.keep_role_addresses and m.group(0).split("@")[0].lower() in ROLE_MAILBOXES))
+        if any(ch.isdecimal() for ch in out):
+            out = sub("CARD", _CARD, out, lambda m: luhn_ok(re.sub(r"\D", "", m.group(0))))
+            if "." in out:
+                out = sub("IP", _IPV4, out, lambda m: _valid_ip(m.group(0)))
+        if out.count(":") >= 2:
+            out = sub("IP", _IPV6, out, lambda m: _valid_ip(m.group(0)) and m.group(0).count(":") >= 2)
         out = self._phones(out, found, collect)
         return self._names(out, row, found, collect)
 
     def _phones(self, text: str, found: dict[str, int], collect: set[str] | None = None) -> str:
         count = 0
+        min_digits = _min_phone_digits(tuple(self.regions))
         for region in self.regions:
-            spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
-                text, region, leniency=phonenumbers.Leniency.VALID)]
+            spans = _phone_spans(text, region, min_digits)
             for start, end in reversed(spans):
                 if collect is not None:
                     collect.add(text[start:end])
@@ -210,8 +294,9 @@ class RedactPII(RowStep):
         names = self._names_in(text, row) | set(row.get(_CONVERSATION_NAMES, ()))
         count = 0
         for name in sorted(names, key=len, reverse=True):
-            pattern = re.compile(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])")
-            text, n = pattern.subn(self.placeholders["NAME"], text)
+            if name not in text:
+                continue
+            text, n = _name_pattern(name).subn(self.placeholders["NAME"], text)
             count += n
             if n and collect is not None:
                 collect.add(name)
