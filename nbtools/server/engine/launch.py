@@ -8,7 +8,8 @@ Hugging Face's launcher with no code change: the transformers Trainer under it p
     accelerate launch --num_processes 4 -m nbtools.server.engine.launch spec.json   # four GPUs, data parallel
 
 ``spec.json`` holds the :class:`~.contract.TrainSpec` fields (paths as strings, ``hyperparameters`` as an object).
-The main process prints one JSON object per line: ``{"event": "log" | "step" | "checkpoint" | "result", ...}``.
+The main process prints one JSON object per line: ``{"event": "log" | "step" | "checkpoint" | "result", ...}``; the
+result line also says how many processes trained and over which backend (``"world_size"``, ``"backend"``).
 Pause or cancel by writing ``pause`` or ``cancel`` into ``--control-file`` (every process reads it, so they agree).
 """
 
@@ -80,8 +81,9 @@ class JsonLinesHooks:
         word = self.control_file.read_text(encoding="utf-8").strip().lower()
         return "pause" if word == "pause" else "cancel" if word == "cancel" else "continue"
 
-    def result(self, result: TrainResult) -> None:
-        self._emit("result", asdict(result))
+    def result(self, result: TrainResult, **extra: Any) -> None:
+        """The run's TrainResult as the last line (`extra`: how the run was spread over processes)."""
+        self._emit("result", {**asdict(result), **extra})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,9 +98,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     spec = spec_from_json(json.loads(args.spec.read_text(encoding="utf-8")))
     hooks = JsonLinesHooks(control_file=args.control_file, main_process=os.environ.get("RANK", "0") == "0")
-    result = train(spec, hooks, options=TrainOptions(max_length=args.max_length, num_threads=args.threads))
-    hooks.result(result)
+    try:
+        result = train(spec, hooks, options=TrainOptions(max_length=args.max_length, num_threads=args.threads))
+        hooks.result(result, **_processes())
+    finally:
+        _end_process_group()
     return 0
+
+
+def _processes() -> dict[str, Any]:
+    """How the run was spread: ``{"world_size": N, "backend": "gloo" | "nccl" | None}`` (one process: 1, None)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return {"world_size": dist.get_world_size(), "backend": str(dist.get_backend())}
+    return {"world_size": 1, "backend": None}
+
+
+def _end_process_group() -> None:
+    """Leave the process group together (every rank waits for the others), so no rank exits mid-collective and
+    torch does not warn about a group left open."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
