@@ -22,8 +22,6 @@ import pytest
 
 from engine_support import QUESTIONS, chat_example, write_jsonl
 
-pytestmark = pytest.mark.slow
-
 BASE = "smollm2-135m-instruct"
 MAX_LENGTH = 64
 
@@ -34,6 +32,7 @@ def _accelerate() -> str:
     return str(found) if found.is_file() else shutil.which("accelerate") or "accelerate"
 
 
+@pytest.mark.slow
 def test_two_processes_train_the_spec_to_a_finished_job_with_the_engines_adapter(tmp_path):
     from peft import get_peft_model
     from peft.utils import get_peft_model_state_dict
@@ -88,3 +87,14 @@ def test_two_processes_train_the_spec_to_a_finished_job_with_the_engines_adapter
     assert {k: tuple(v.shape) for k, v in saved.items()} == {k: tuple(v.shape) for k, v in expected.items()}
     trained_b = [k for k, v in saved.items() if "lora_B" in k and v.abs().sum() > 0]
     assert trained_b, "lora_B starts at zero: an adapter with every lora_B still zero was not trained"
+
+
+def test_the_documented_deepspeed_config_is_one_accelerate_reads():
+    """docs/accelerate/deepspeed_zero2.yaml (README, "Training on several GPUs") parses as accelerate's own config."""
+    from accelerate.commands.config.config_args import load_config_from_file
+    from accelerate.utils import DistributedType
+
+    config = load_config_from_file(str(Path(__file__).resolve().parents[1] / "docs" / "accelerate"
+                                       / "deepspeed_zero2.yaml"))
+    assert config.distributed_type == DistributedType.DEEPSPEED and config.deepspeed_config["zero_stage"] == 2
+    assert (config.num_machines, config.num_processes, config.mixed_precision) == (1, 4, "bf16")
