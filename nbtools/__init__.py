@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "read_corpus": "nbtools.corpus",
     "read_corpora": "nbtools.corpus",
     "clean_corpus": "nbtools.corpus",
+    "stream_clean": "nbtools.corpus",
+    "StreamedCleaning": "nbtools.corpus",
     "ColumnMapping": "nbtools.corpus",
     "CleaningPipeline": "nbtools.corpus",
     "CleaningResult": "nbtools.corpus",
@@ -274,8 +276,9 @@ if TYPE_CHECKING:
     from nbtools.basemodels import base_model_dir, load_tokenizer, DEFAULT_BASE_MODEL
     from nbtools.server.launcher import LocalServer, ensure_local_server, stop_local_server
     from nbtools.corpus import (
-        read_corpus, read_corpora, clean_corpus, ColumnMapping, CleaningPipeline, CleaningResult, default_steps,
-        FixUnicode, StripMarkup, StripBoilerplate, RedactPII, NormalizeWhitespace, LengthFilter, LanguageFilter,
+        read_corpus, read_corpora, clean_corpus, stream_clean, StreamedCleaning, ColumnMapping, CleaningPipeline,
+        CleaningResult, default_steps, FixUnicode, StripMarkup, StripBoilerplate, RedactPII, NormalizeWhitespace,
+        LengthFilter, LanguageFilter,
         SafetyScreen, ExactDuplicates, NearDuplicates, RepeatedMessages, DropIncompleteConversations, cleaning_funnel,
         cleaning_bars,
     )

@@ -1,8 +1,11 @@
 """``nbtools clean INPUT... --out DIR``: read raw corpora, run the cleaning steps, write everything down.
 
-Writes ``cleaned_messages.csv`` and ``.parquet``, ``rejects.csv`` (every dropped row and unreadable record, with step
-and reason), ``ledger.csv`` (every change, before and after) and ``cleaning_report.json`` (counts per step and each
-step's settings). Exit 0 on success, 2 on unusable input. ``--json`` prints the summary for machines.
+Streams the input in chunks of whole conversations (bounded memory, any size) and writes ``cleaned_messages``,
+``rejects`` (every dropped row and unreadable record, with step and reason) and ``ledger`` (every change, before and
+after), each as ``.parquet`` and ``.csv`` (``--no-csv``: Parquet only), and ``cleaning_report.json`` (counts per
+step, each step's settings, the engine and its speed). ``--engine local`` runs the per-conversation steps in
+``--workers`` processes; ``--engine dask`` on a Dask cluster (``--scheduler ADDRESS``, or a local one). Exit 0 on
+success, 2 on unusable input (an unreadable file fails before anything is written). ``--json`` prints the summary.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--languages", default="en", help="allowed languages, comma-separated (default: en)")
     parser.add_argument("--near-threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold")
     parser.add_argument("--safety-threshold", type=float, default=0.8, help="safety-screen score threshold")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="where the per-conversation steps run: local worker processes (default) or Dask")
+    parser.add_argument("--workers", type=int, help="worker processes (default: every core; 1: no pool)")
+    parser.add_argument("--scheduler", help="Dask scheduler address for --engine dask (default: a local cluster)")
+    parser.add_argument("--chunk-rows", type=int, default=5000, help="messages per chunk (default 5000)")
+    parser.add_argument("--no-csv", action="store_true", help="write Parquet only, no CSV copies")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -52,28 +62,24 @@ def _steps(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from ..corpus import stream_clean
 
-    from ..corpus import CleaningPipeline, read_corpora
-    from ..csvfiles import write_csv
+    if args.scheduler and args.engine != "dask":
+        from ..errors import InputError
 
-    read = read_corpora(args.inputs)
-    result = CleaningPipeline(_steps(args)).run(read)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(result.cleaned, out / "cleaned_messages.csv")
-    result.cleaned.to_parquet(out / "cleaned_messages.parquet", index=False)
-    result.save_rejects(out / "rejects.csv")
-    write_csv(result.ledger, out / "ledger.csv")
-    summary = {**result.summary(), "detected": [d.describe() for d in read.detected], "out": str(out)}
-    result.save_report(out / "cleaning_report.json", detected=summary["detected"])
+        raise InputError("--scheduler needs --engine dask", field="--scheduler", value=args.scheduler)
+    result = stream_clean(args.inputs, args.out, steps=_steps(args), engine=args.engine, workers=args.workers,
+                          scheduler=args.scheduler, chunk_rows=args.chunk_rows, progress=not args.no_progress,
+                          csv=not args.no_csv)
+    summary = result.summary()
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
-        for d in read.detected:
-            print(d.describe())
+        for line in summary["detected"]:
+            print(line)
         print(result.report().to_string(index=False))
         print(f"{summary['input_rows']} messages read: {summary['kept']} kept, {summary['dropped']} dropped, "
               f"{summary['modified_rows']} modified; {summary['unreadable_records']} unreadable records; "
-              f"files in {out}")
+              f"{summary['messages_per_second']} messages/s ({result.engine}, {result.workers} workers); "
+              f"files in {result.out}")
     return 0

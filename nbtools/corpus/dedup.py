@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -150,7 +151,8 @@ class NearIndex:
         self.step = step
         # LSH only proposes candidates; a looser LSH threshold keeps MinHash's estimation error from hiding pairs
         # just above `threshold`, and the exact Jaccard of the shingle sets decides.
-        self.lsh = MinHashLSH(threshold=max(0.05, step.threshold - step.candidate_margin), num_perm=step.num_perm)
+        threshold = max(0.05, step.threshold - step.candidate_margin)
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=step.num_perm, params=_lsh_bands(threshold, step.num_perm))
         self.kept: dict[str, np.ndarray] = {}
         self.order: dict[str, int] = {}
 
@@ -230,6 +232,15 @@ class NearDuplicates(Step):
             return frozenset()
         return frozenset(" ".join(words[i:i + self.shingle_size])
                          for i in range(max(1, len(words) - self.shingle_size + 1)))
+
+
+@lru_cache(maxsize=16)
+def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's optimal (bands, rows) for `threshold`, worked out once (it integrates numerically: ~0.1 s)."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:

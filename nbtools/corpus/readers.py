@@ -26,7 +26,7 @@ from ..errors import DataFormatError, JsonlError
 from ..jsonl import iter_records
 from .schema import CANONICAL_COLUMNS, ColumnMapping, DetectedFormat, guess_column, role_for
 
-__all__ = ["CorpusRead", "read_corpus", "read_corpora", "REJECT_COLUMNS"]
+__all__ = ["CorpusRead", "CorpusStream", "ReadChunk", "read_corpus", "read_corpora", "REJECT_COLUMNS"]
 
 REJECT_COLUMNS = ("row_id", "source", "source_line", "conversation_id", "step", "reason", "text")
 _SNIFF_BYTES = 8192
@@ -53,6 +53,7 @@ class _Collector:
     messages: list[dict]
     rejects: list[dict]
     seen_ids: dict[str, int] = field(default_factory=dict)  # Q/A rows: how often each conversation id came up
+    emitted: int = 0  # messages emitted so far (a streaming reader takes them out of `messages` as it goes)
 
     def unique_id(self, cid: str) -> str:
         """`cid`, or ``cid#2``, ``cid#3`` … when a Q/A export repeats an id (each row is its own conversation)."""
@@ -66,6 +67,7 @@ class _Collector:
 
     def message(self, line: int, key: str, conversation_id: str, turn: int, role: str, text: str,
                 extra: Mapping[str, Any]) -> None:
+        self.emitted += 1
         self.messages.append({**extra, "row_id": f"{self.source}:{line}:{key}", "source": self.source,
                               "source_line": line, "conversation_id": conversation_id, "turn": turn, "role": role,
                               "text": text})
@@ -172,7 +174,7 @@ def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, ma
             "cannot tell the layout: expected question/answer columns, a 'messages' list, or speaker/text columns "
             "(pass ColumnMapping(...) to name them)", file=out.source, field="columns", value=columns)
     used = {k: v for k, v in chosen.items()}
-    n_records, n_messages = 0, len(out.messages)
+    n_records, n_messages = 0, out.emitted
     pending: dict[str, list] = {}
     for line, record in [*first, *records]:
         if isinstance(record, str):
@@ -201,7 +203,7 @@ def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, ma
     if layout == "messages" and not (chosen["turn"] or chosen["timestamp"]):
         notes.append("no turn or timestamp column: file order is the turn order")
     return DetectedFormat(out.source, file_format, layout, tuple(columns), used, n_records,
-                          len(out.messages) - n_messages, len(out.rejects), tuple(notes))
+                          out.emitted - n_messages, len(out.rejects), tuple(notes))
 
 
 def _extras(record: Mapping[str, Any], text_columns: Iterable[str | None]) -> dict[str, Any]:
@@ -344,7 +346,7 @@ def _read_text(path: Path, out: _Collector, mapping: ColumnMapping) -> Generator
         yield
     layout = "qa" if labels and labels <= {"Q", "A", "q", "a"} else "transcript"
     return DetectedFormat(out.source, "text", layout, (), {"speaker": "line prefix", "text": "line"}, n_records,
-                          len(out.messages), len(out.rejects), ())
+                          out.emitted, len(out.rejects), ())
 
 
 def mapping_for(mapping: ColumnMapping | Mapping[str, ColumnMapping] | None, key: Any) -> ColumnMapping | None:
@@ -367,3 +369,79 @@ def read_corpora(sources: Sequence[str | os.PathLike[str] | pd.DataFrame], *,
         raise DataFormatError("two sources share a name, so their row ids collide; rename one",
                               field="row_id", value=duplicated.iloc[0])
     return CorpusRead(messages, rejects, tuple(d for r in reads for d in r.detected))
+
+
+# ---- streaming ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReadChunk:
+    """Whole conversations read from the sources (at least `chunk_rows` messages unless it is the last chunk), and
+    the records found unreadable on the way."""
+
+    messages: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+class CorpusStream:
+    """Read sources chunk by chunk: :meth:`chunks` yields :class:`ReadChunk` s; `detected` is complete at the end.
+
+    Opening checks every source (missing, binary, unknown format, undetectable layout raise DataFormatError) before
+    anything is read further. Chunks end where a record ends, so a conversation never spans two chunks, except in
+    a message-per-row file, whose threads are gathered to the file's end first (so such a file is held in memory).
+
+        >>> import pandas as pd
+        >>> stream = CorpusStream([pd.DataFrame({"question": ["a?", "b?", "c?"], "answer": ["x", "y", "z"]})])
+        >>> [len(c.messages) for c in stream.chunks(chunk_rows=4)], stream.detected[0].n_messages
+        ([4, 2], 6)
+    """
+
+    def __init__(self, sources: Sequence[str | os.PathLike[str] | pd.DataFrame], *,
+                 mapping: ColumnMapping | Mapping[str, ColumnMapping] | None = None) -> None:
+        names = [source_name(s) for s in sources]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise DataFormatError("two sources share a name, so their row ids would collide; rename one",
+                                  field="source", value=repeated[0])
+        self._open: list[tuple[_Collector, Generator[None, None, DetectedFormat], list[DetectedFormat]]] = []
+        for source, name in zip(sources, names):
+            out = new_collector(source, name)
+            steps = open_source(source, out, mapping_for(mapping, name) or ColumnMapping())
+            finished: list[DetectedFormat] = []
+            try:
+                next(steps)  # the first record: detects the layout, or raises
+            except StopIteration as done:
+                finished.append(done.value)
+            self._open.append((out, steps, finished))
+        self.detected: list[DetectedFormat] = []
+
+    def chunks(self, chunk_rows: int = 5000) -> Iterator[ReadChunk]:
+        """Chunks of whole conversations, in source and file order."""
+        messages: list[dict] = []
+        rejects: list[dict] = []
+        for out, steps, finished in self._open:
+            n_rejected = 0
+            while not finished:
+                if len(out.messages) + len(messages) >= chunk_rows:
+                    messages.extend(out.messages)
+                    out.messages.clear()
+                    n_rejected += len(out.rejects)
+                    rejects.extend(out.rejects)
+                    out.rejects.clear()
+                    yield _chunk(messages, rejects)
+                    messages, rejects = [], []
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    finished.append(done.value)
+            messages.extend(out.messages)
+            out.messages.clear()
+            n_rejected += len(out.rejects)
+            rejects.extend(out.rejects)
+            out.rejects.clear()
+            self.detected.append(replace(finished[0], n_rejected=n_rejected))
+        if messages or rejects:
+            yield _chunk(messages, rejects)
+
+
+def _chunk(messages: list[dict], rejects: list[dict]) -> ReadChunk:
+    return ReadChunk(_frame(messages, CANONICAL_COLUMNS), _frame(rejects, REJECT_COLUMNS))

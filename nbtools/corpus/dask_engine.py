@@ -1,0 +1,51 @@
+"""Run the conversation-local cleaning steps on a Dask cluster (``nbtools clean --engine dask``).
+
+Chunks of whole conversations are read here and shipped to the cluster's workers as tasks (``Client.submit``: a
+chunk's outcome is the cleaned rows plus changes, counts and signatures, not one DataFrame, and where a chunk may end
+is only known to the reader, so partitions are not cut by dask.dataframe); the outcomes come back in input order, a
+few in flight at a time, and the duplicate finders then run here in order, as with the local engine, so both
+engines give the same rows, ledger and rejects. Without a scheduler address a :class:`distributed.LocalCluster` of `workers` single-threaded
+processes is started for the run and closed after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from ..errors import BackendError
+
+__all__ = ["dask_client", "dask_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
+    """A ``distributed.Client`` on `scheduler`, or on a local cluster of `workers` processes, closed afterwards."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"dataframe.convert-string": False, "distributed.worker.daemon": False}):
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except OSError as exc:
+                raise BackendError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            with client:
+                yield client
+            return
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=40) as cluster, Client(cluster) as client:
+            yield client
+
+
+def dask_map(client: Any, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+    """(item, fn(item)) in input order, the calls run on the cluster, 2 × its worker count in flight."""
+    from .workers import windowed
+
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    return windowed(lambda f, item: client.submit(f, item, pure=False), fn, items, window=2 * n_workers)
+
