@@ -17,11 +17,11 @@ from .store import Store
 __all__ = ["ServerState", "get_state", "default_engine_factory", "default_moderator_factory"]
 
 
-def default_engine_factory() -> ChatEngineProtocol:
-    """The real engine (imports torch: called on the first chat request, in the generation thread)."""
+def default_engine_factory(precision: str = "float32") -> ChatEngineProtocol:
+    """The real engine with weights in `precision` (imports torch: called on the first chat request)."""
     from .engine import ChatEngine
 
-    return ChatEngine()
+    return ChatEngine(dtype=precision)
 
 
 def default_moderator_factory() -> Moderator:
@@ -42,7 +42,7 @@ class ServerState:
         self.jobs_dir = config.data_dir / "jobs"
         for path in (self.files_dir, self.jobs_dir):
             path.mkdir(parents=True, exist_ok=True)
-        self._engine_factory = engine_factory or default_engine_factory
+        self._engine_factory = engine_factory or (lambda: default_engine_factory(config.chat_precision))
         self._engine: ChatEngineProtocol | None = None
         self._engine_lock = threading.Lock()
         self._moderator_factory = moderator_factory or default_moderator_factory

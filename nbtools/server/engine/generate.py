@@ -16,7 +16,12 @@ Sampling follows OpenAI's parameters: ``temperature`` 0 is greedy decoding; ``to
 ``frequency_penalty`` / ``presence_penalty`` over the generated tokens; ``seed`` seeds the request's own random
 generator, so a seeded request is repeatable whatever else is decoded beside it. Counts: ``prompt_tokens`` is the
 templated prompt; ``completion_tokens`` counts every token generated for the choice, the end-of-turn token
-included. `dtype` is the weights' precision for inference ("float32", or "bfloat16" on CPUs with native bf16).
+included.
+
+`dtype` is the weights' precision for inference (see :mod:`.quantize`): "float32" (the default: the reference,
+what exports are checked against), "bfloat16", or "int8" (CPU). At float32 adapters run unmerged on the base
+model as described above; at bfloat16 and int8 each adapter is merged into its own copy of the float32 base
+weights, which is then converted like the base (LRU-cached too), so an adapter decodes at the base model's speed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from .chat_format import template_messages, template_supports_tools
 from .contract import Generated, GenerationParams, StreamDelta
 from .data import render
 from .models import Placement, choose_placement, load_model, load_tokenizer_for, set_threads
+from .quantize import check_precision
 from .sampling import PENALTY_RANGE
 from .stops import sendable
 
@@ -45,12 +51,18 @@ _END = object()
 
 @dataclass
 class _Base:
-    """A loaded base model (wrapped in a PeftModel once an adapter is loaded) and its adapters, LRU first."""
+    """A loaded base model and its adapters, LRU first.
+
+    `model` holds the float32 weights (at float32 wrapped in a PeftModel once an adapter is loaded, and `adapters`
+    maps (path, mtime) to the PEFT adapter name); at other precisions `runner` is the converted base model and
+    `adapters` maps (path, mtime) to the merged, converted model of each adapter.
+    """
 
     model: Any
     tokenizer: Any
     eos_ids: frozenset[int]
-    adapters: OrderedDict = field(default_factory=OrderedDict)  # (path, mtime) -> adapter name
+    runner: Any = None
+    adapters: OrderedDict = field(default_factory=OrderedDict)
     counter: int = 0
 
 
@@ -81,12 +93,6 @@ def _choice_hooks(request: _Request, index: int) -> tuple[Callable[[int], None],
     return (lambda token: request.events.put((index, token))), (lambda: index in request.halted)
 
 
-def _placement_with_dtype(placement: Placement, dtype: str) -> Placement:
-    if dtype not in ("float32", "bfloat16"):
-        raise InputError("must be 'float32' or 'bfloat16'", field="dtype", value=dtype)
-    return Placement(device=placement.device, dtype_name=dtype, bf16=dtype == "bfloat16")
-
-
 class ChatEngine:
     """Generates chat completions for base models and their LoRA adapters (thread-safe; see module doc).
 
@@ -100,7 +106,10 @@ class ChatEngine:
             raise InputError("max_adapters must be at least 1", field="max_adapters", value=max_adapters)
         if max_batch < 1:
             raise InputError("max_batch must be at least 1", field="max_batch", value=max_batch)
-        self._placement = _placement_with_dtype(choose_placement(device), dtype)
+        placement = choose_placement(device)
+        self._precision = check_precision(dtype, device=placement.device)
+        # the weights load in float32 (adapters merge into them); `_precision` converts a copy for decoding
+        self._placement = Placement(device=placement.device, dtype_name="float32", bf16=False)
         self._num_threads = num_threads
         self._max_adapters = max_adapters
         self._max_batch = max_batch
@@ -125,17 +134,27 @@ class ChatEngine:
                           if configured is not None else [])
                 if tokenizer.eos_token_id is not None:
                     eos.add(tokenizer.eos_token_id)
-                self._bases[key] = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos))
+                base = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos))
+                if self._precision != "float32":
+                    import copy
+
+                    from .quantize import for_inference
+
+                    base.runner = for_inference(copy.deepcopy(model), self._precision).eval()
+                self._bases[key] = base
             return self._bases[key]
 
-    def _activate(self, base: _Base, adapter: Path | None):
-        """Context in which `base.model` runs as the plain base model or with `adapter` (model lock held)."""
+    def _activate(self, base: _Base, adapter: Path | None) -> tuple[Any, Any]:
+        """(model to decode with, context to decode in) for the base model or `adapter` (model lock held)."""
         import contextlib
 
         from peft import PeftModel
 
+        if self._precision != "float32":
+            return self._merged(base, adapter), contextlib.nullcontext()
         if adapter is None:
-            return base.model.disable_adapter() if isinstance(base.model, PeftModel) else contextlib.nullcontext()
+            plain = base.model.disable_adapter() if isinstance(base.model, PeftModel) else contextlib.nullcontext()
+            return base.model, plain
         key = _adapter_key(adapter)
         if key not in base.adapters:
             base.counter += 1
@@ -151,13 +170,29 @@ class ChatEngine:
                 base.model.delete_adapter(oldest)
         base.adapters.move_to_end(key)
         base.model.set_adapter(base.adapters[key])
-        return contextlib.nullcontext()
+        return base.model, contextlib.nullcontext()
+
+    def _merged(self, base: _Base, adapter: Path | None):
+        """The converted base model, or `adapter` merged into a copy of the float32 base and converted (cached)."""
+        from .quantize import for_inference, merged_adapter
+
+        if adapter is None:
+            return base.runner
+        key = _adapter_key(adapter)
+        if key not in base.adapters:
+            base.adapters[key] = for_inference(merged_adapter(base.model, key[0]), self._precision).eval()
+            while len(base.adapters) > self._max_adapters:
+                base.adapters.popitem(last=False)
+        base.adapters.move_to_end(key)
+        return base.adapters[key]
 
     def preload(self, base_model: str, adapter: Path | None = None) -> None:
         """Load a base model (and adapter) now, so the first request does not wait for it."""
         base = self._base(base_model)
-        with self._model_lock, self._activate(base, adapter):
-            pass
+        with self._model_lock:
+            _, context = self._activate(base, adapter)
+            with context:
+                pass
 
     def forget(self, adapter: Path) -> None:
         """Drop a cached adapter (for example when its model is deleted)."""
@@ -165,7 +200,9 @@ class ChatEngine:
         with self._model_lock:
             for base in self._bases.values():
                 for key in [k for k in base.adapters if k[0] == path]:
-                    base.model.delete_adapter(base.adapters.pop(key))
+                    dropped = base.adapters.pop(key)
+                    if self._precision == "float32":
+                        base.model.delete_adapter(dropped)
 
     # -- the decoding thread -----------------------------------------------------------------------------------
 
@@ -204,10 +241,12 @@ class ChatEngine:
             first = waiting.popleft() if waiting else self._pending.get()
             batch = self._gather(first, waiting)
             try:
-                with self._model_lock, self._activate(first.base, first.adapter):
-                    decode_batch(first.base.model, [c for r in batch for c in r.choices],
-                                 eos_ids=first.base.eos_ids, pad_id=first.base.tokenizer.pad_token_id,
-                                 device=self._placement.device)
+                with self._model_lock:
+                    model, context = self._activate(first.base, first.adapter)
+                    with context:
+                        decode_batch(model, [c for r in batch for c in r.choices],
+                                     eos_ids=first.base.eos_ids, pad_id=first.base.tokenizer.pad_token_id,
+                                     device=self._placement.device)
             except Exception as error:  # handed to every caller of the batch, which re-raises it
                 for request in batch:
                     request.events.put((None, error))
