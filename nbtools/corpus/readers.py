@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Generator, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -147,11 +147,26 @@ def _drain(steps: Generator[None, None, DetectedFormat]) -> DetectedFormat:
             return done.value
 
 
+def _thread_sizes(records: Iterable[tuple[int, dict | str]], column: str, source: str) -> dict[str, int]:
+    """{conversation id: rows} of a message-per-row source (a first pass, so threads can be emitted once whole)."""
+    sizes: dict[str, int] = {}
+    for line, record in records:
+        if isinstance(record, dict):
+            cid = _text(record.get(column)) or f"{source}:{line}"
+            sizes[cid] = sizes.get(cid, 0) + 1
+    return sizes
+
+
 def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, mapping: ColumnMapping,
-                  file_format: str, columns_hint: Sequence[str] | None = None
+                  file_format: str, columns_hint: Sequence[str] | None = None,
+                  reopen: Callable[[], Iterable[tuple[int, dict | str]]] | None = None
                   ) -> Generator[None, None, DetectedFormat]:
-    """Emit messages and rejects into `out`, yielding after each record (whose conversations are then complete,
-    except in the message-per-row layout, whose threads are emitted at the end)."""
+    """Emit messages and rejects into `out`, yielding after each record (whose conversations are then complete).
+
+    In the message-per-row layout a thread is emitted once its last row is read (`reopen` gives the records again
+    for a first pass that counts each thread's rows; without it, threads wait for the end of the source); threads
+    come out in the order of their first row either way, so only interleaved threads are held in memory.
+    """
     records = iter(records)
     first: list[tuple[int, dict | str]] = []
     columns: list[str] = list(columns_hint or [])
@@ -176,6 +191,9 @@ def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, ma
     used = {k: v for k, v in chosen.items()}
     n_records, n_messages = 0, out.emitted
     pending: dict[str, list] = {}
+    remaining: dict[str, int] = {}
+    if layout == "messages" and reopen is not None and chosen["conversation_id"]:
+        remaining = _thread_sizes(reopen(), chosen["conversation_id"], out.source)
     for line, record in [*first, *records]:
         if isinstance(record, str):
             out.reject(line, record)
@@ -187,7 +205,13 @@ def _emit_records(records: Iterable[tuple[int, dict | str]], out: _Collector, ma
             _emit_conversation(line, record, mapping, out)
         else:
             cid = _text(record.get(chosen["conversation_id"])) if chosen["conversation_id"] else None
-            pending.setdefault(cid or f"{out.source}:{line}", []).append((line, record))
+            cid = cid or f"{out.source}:{line}"
+            pending.setdefault(cid, []).append((line, record))
+            if reopen is not None:
+                remaining[cid] = remaining.get(cid, 1) - 1
+                while pending and remaining.get(head := next(iter(pending)), 1) <= 0:
+                    _emit_thread(head, pending.pop(head), chosen, mapping, out)
+                    remaining.pop(head, None)
         yield
     if layout == "messages":
         for cid, rows in pending.items():
@@ -294,16 +318,19 @@ def open_source(source: str | os.PathLike[str] | pd.DataFrame, out: _Collector, 
     record into `out` as the returned generator is advanced."""
     if isinstance(source, pd.DataFrame):
         records = ((i + 1, {str(k): v for k, v in row.items()}) for i, row in enumerate(source.to_dict("records")))
-        return _emit_records(records, out, mapping, "dataframe", [str(c) for c in source.columns])
+        return _emit_records(records, out, mapping, "dataframe", [str(c) for c in source.columns],
+                             reopen=lambda: ((i + 1, {str(k): v for k, v in row.items()})
+                                             for i, row in enumerate(source.to_dict("records"))))
     path = Path(source)
     if not path.is_file():
         raise DataFormatError("no such file", file=str(path))
     _sniff_binary(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _emit_records(iter_csv_rows(path, errors="replace"), out, mapping, "csv")
+        return _emit_records(iter_csv_rows(path, errors="replace"), out, mapping, "csv",
+                             reopen=lambda: iter_csv_rows(path, errors="replace"))
     if suffix in (".jsonl", ".ndjson", ".json"):
-        return _emit_records(_iter_jsonl(path), out, mapping, "jsonl")
+        return _emit_records(_iter_jsonl(path), out, mapping, "jsonl", reopen=lambda: _iter_jsonl(path))
     if suffix in (".txt", ".md", ".text"):
         return _read_text(path, out, mapping)
     raise DataFormatError("unknown corpus format: use .csv, .jsonl or .txt", file=str(path), value=suffix)
@@ -386,8 +413,8 @@ class CorpusStream:
     """Read sources chunk by chunk: :meth:`chunks` yields :class:`ReadChunk` s; `detected` is complete at the end.
 
     Opening checks every source (missing, binary, unknown format, undetectable layout raise DataFormatError) before
-    anything is read further. Chunks end where a record ends, so a conversation never spans two chunks, except in
-    a message-per-row file, whose threads are gathered to the file's end first (so such a file is held in memory).
+    anything is read further. Chunks end where a conversation ends, so a conversation never spans two chunks (a
+    message-per-row file is read twice: first to count each thread's rows, then to emit each thread once whole).
 
         >>> import pandas as pd
         >>> stream = CorpusStream([pd.DataFrame({"question": ["a?", "b?", "c?"], "answer": ["x", "y", "z"]})])
