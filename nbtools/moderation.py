@@ -108,16 +108,29 @@ def profanity_scorer() -> OffensiveScorer:
     return predict_prob
 
 
+# Cheap exact pre-checks for the phrase lists: each pattern needs one of these words (compared case-insensitively).
+# re.IGNORECASE also matches four non-ASCII letters to ASCII ones (checked over every code point: U+0130 İ,
+# U+0131 ı, U+017F ſ, U+212A Kelvin sign); a text holding one of them always goes to the patterns.
+_THREAT_WORDS = ("kill", "hurt", "find", "beat", "destroy", "shoot", "stab", "dead", "die", "watch your back")
+_SELF_HARM_WORDS = ("kill myself", "end my life", "hurt myself", "suicid", "want to die", "self")
+_CASE_TWINS = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _may_match(text: str, lowered: str | None, words: tuple[str, ...]) -> bool:
+    return lowered is None or any(w in lowered for w in words)
+
+
 def _scores(text: str, offensive: float) -> dict[str, float]:
     scores = dict.fromkeys(CATEGORIES, 0.0)
-    threat = 1.0 if _THREAT.search(text) else 0.0
-    self_harm = 1.0 if _SELF_HARM.search(text) else 0.0
+    lowered = None if any(c in text for c in _CASE_TWINS) else text.lower()
+    threat = 1.0 if _may_match(text, lowered, _THREAT_WORDS) and _THREAT.search(text) else 0.0
+    self_harm = 1.0 if _may_match(text, lowered, _SELF_HARM_WORDS) and _SELF_HARM.search(text) else 0.0
     scores["harassment"] = offensive
     scores["harassment/threatening"] = max(threat * 0.9, min(offensive, threat))
     scores["violence"] = threat * 0.8
     scores["self-harm"] = self_harm * 0.9
     scores["self-harm/intent"] = self_harm * 0.8
-    return {k: round(float(v), 6) for k, v in scores.items()}
+    return {k: round(float(v), 6) if v else 0.0 for k, v in scores.items()}
 
 
 class OfflineModerator:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar, Mapping
 
 from .steps import Drop, Keep, RowStep
@@ -56,8 +57,16 @@ DEFAULT_BOILERPLATE_MESSAGES: dict[str, str] = {
 }
 
 
-def _compile(patterns) -> list[re.Pattern]:
-    return [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in patterns]
+@lru_cache(maxsize=64)
+def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    """Line patterns (whole line, surrounding spaces allowed, any case), compiled once per pattern list."""
+    return tuple(re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in patterns)
+
+
+@lru_cache(maxsize=64)
+def _compile_messages(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern, str], ...]:
+    """Whole-message patterns with their labels, compiled once per list."""
+    return tuple((re.compile(p, re.IGNORECASE), label) for p, label in patterns)
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,11 @@ class StripBoilerplate(RowStep):
         if row.get("role", "assistant") not in self.roles:
             return Keep(text)
         flat = " ".join(text.split())
-        for pattern, label in self.boilerplate_messages:
-            if re.fullmatch(pattern, flat, re.IGNORECASE):
+        for pattern, label in _compile_messages(tuple(self.boilerplate_messages)):
+            if pattern.fullmatch(flat):
                 return Drop(f"boilerplate message: {label}")
-        keep, starts, lines = _compile(self.keep), _compile(self.signature_starts), _compile(self.boilerplate_lines)
+        keep = _compile(tuple(self.keep))
+        starts, lines = _compile(tuple(self.signature_starts)), _compile(tuple(self.boilerplate_lines))
         out, cut = [], []
         source = text.splitlines()
         for i, line in enumerate(source):
