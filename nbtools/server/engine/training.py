@@ -46,9 +46,12 @@ class TrainOptions:
     default, one per core). `device`: "cpu" or "cuda" (None: CUDA when available). `valid_every`: steps between
     validation-batch evaluations (None: about 10 per run). LoRA: rank, alpha, dropout, on all linear projections.
     `group_by_length`: supervised batches of similar-length examples (less padding; see :mod:`.grouping`).
-    `precision`: "auto" (bf16 on a GPU that supports it, float32 on the CPU), "float32", or "bfloat16" (autocast;
-    fast on CPUs with AVX512-BF16 or AMX). bf16 is not the CPU default: measured on a 2-core AVX512-BF16 CPU, the
-    first step's loss agrees with float32 within 0.2% but the curve drifts up to ~10% after a few Adam steps.
+    `precision`: "auto" (bfloat16 autocast on a GPU that supports it and on CPUs that compute bf16 natively:
+    AVX512-BF16 or AMX, for supervised runs; float32 elsewhere and for DPO on the CPU), "float32", or "bfloat16". On a 2-core AVX512-BF16 CPU a step runs in
+    ~0.55x the float32 time; with the same seed the first step's loss agrees with float32 within 0.2% and the curve
+    stays within the tolerance `tests/test_engine_speedups.py` checks (Adam's first, sign-like steps amplify bf16's
+    rounding into a few percent). `labelled_head`: the LM head on labelled positions only (see :mod:`.labelled_loss`;
+    the same loss, less work).
     """
 
     max_length: int = 512
@@ -60,6 +63,7 @@ class TrainOptions:
     lora_dropout: float = 0.0
     group_by_length: bool = True
     precision: str = "auto"
+    labelled_head: bool = True
 
 
 def _lora_config(options: TrainOptions):
@@ -69,12 +73,12 @@ def _lora_config(options: TrainOptions):
                       target_modules="all-linear", task_type="CAUSAL_LM")
 
 
-def _autocast_bf16(options: TrainOptions, placement: Placement) -> bool:
-    """Whether training runs under bfloat16 autocast (see TrainOptions.precision)."""
+def _autocast_bf16(options: TrainOptions, placement: Placement, method: str = "supervised") -> bool:
+    """Whether training runs under bfloat16 autocast (see TrainOptions.precision; CPU "auto": supervised only)."""
     if options.precision not in ("auto", "float32", "bfloat16"):
         raise InputError("must be 'auto', 'float32' or 'bfloat16'", field="precision", value=options.precision)
     if options.precision == "auto":
-        return placement.bf16
+        return placement.bf16 or (placement.device == "cpu" and method == "supervised" and cpu_has_native_bf16())
     if options.precision == "bfloat16" and placement.device == "cpu" and not cpu_has_native_bf16():
         raise InputError("this CPU has no native bfloat16 (AVX512-BF16 or AMX): bf16 would be emulated and slow",
                          field="precision", value=options.precision)
@@ -207,21 +211,22 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
     tokenizer = load_tokenizer_for(spec.base_model)
     model = load_model(spec.base_model, placement)
     hooks.on_log(f"Loaded {spec.base_model} on {placement.device} ({placement.dtype_name} weights"
-                 f"{', bfloat16 autocast' if _autocast_bf16(options, placement) else ''}, {threads} threads) "
+                 f"{', bfloat16 autocast' if _autocast_bf16(options, placement, spec.method) else ''}, {threads} threads) "
                  f"in {time.monotonic() - started:.1f} s")
     if hooks.control() == "cancel":
         return TrainResult(status="cancelled", final_adapter=None, trained_tokens=0, steps_done=0, total_steps=0)
 
     callback = HooksCallback(hooks, valid_every=options.valid_every)
     args = _trainer_args(spec, placement)
-    args["bf16"] = _autocast_bf16(options, placement)
+    args["bf16"] = _autocast_bf16(options, placement, spec.method)
     common = dict(model=model, tokenizer=tokenizer, args=args, peft_config=_lora_config(options),
                   train_file=spec.training_file, valid_file=spec.validation_file,
                   max_length=options.max_length, callbacks=[callback])
     if spec.method == "supervised":
         from .sft import build_sft_trainer
 
-        trainer, train_data, valid_data = build_sft_trainer(**common, group_by_length=options.group_by_length)
+        trainer, train_data, valid_data = build_sft_trainer(**common, group_by_length=options.group_by_length,
+                                                             labelled_head=options.labelled_head)
         n_train, n_valid = len(train_data.examples), len(valid_data.examples) if valid_data else 0
         if train_data.dropped_lines:
             hooks.on_log(f"Skipped {len(train_data.dropped_lines)} training examples with no trained assistant "
