@@ -55,6 +55,7 @@ GREETING_NAME = re.compile(
 _INTRO_NAME = re.compile(
     rf"(?:\b(?:I'm|I am|[Mm]y name is|[Mm]y name's|[Tt]his is)\s+(?P<name>{_NAME})"
     rf"|(?:^|(?<=[.!?,]\s))(?P<here>{_NAME}) here)(?=\s*[,!.\n]|\s*$)")
+_INTRO_WORDS = ("I'm", "I am", "y name is", "y name's", "his is", " here")  # each introduction needs one
 NOT_NAMES = frozenset({
     "There", "Team", "Everyone", "All", "Again", "Support", "Brewtiful", "So", "For", "You", "Customer", "Sir",
     "Madam", "Friend", "Friends", "Folks", "Guys", "Click", "Reply", "Tap", "Sign", "Start", "Look", "Right", "Help",
@@ -72,7 +73,6 @@ ROLE_MAILBOXES = frozenset({
 # number has at least the shortest national length of the regions given (US 10, GB 7) or, written
 # internationally, a plus sign ("+44 …"; an international call prefix such as 00 or 011 adds digits). A text
 # with no plus sign and no such run of that many digits has no phone number, so the matcher is not run on it.
-_PHONE_RUN = re.compile(r"\d(?:[\W_xXー]*\d)*")
 _PLUS = ("+", "\uff0b")
 
 
@@ -87,7 +87,8 @@ def _min_phone_digits(regions: tuple[str, ...]) -> int:
         meta = PhoneMetadata.metadata_for_region(str(region).upper())
         if meta is None:
             return 1  # unknown region: no shortcut, the matcher decides
-        lengths = [n for n in meta.general_desc.possible_length if n > 0] or [1]
+        desc = meta.general_desc
+        lengths = [n for n in (desc.possible_length if desc is not None else ()) if n > 0] or [1]
         shortest = min(shortest, min(lengths) - (1 if meta.national_prefix_transform_rule else 0))
     return max(shortest, 1)
 
@@ -96,7 +97,13 @@ def _may_hold_phone(text: str, min_digits: int) -> bool:
     """False only when `text` certainly holds no phone number the matcher would accept."""
     if any(p in text for p in _PLUS):
         return True
-    return any(sum(ch.isdecimal() for ch in m.group(0)) >= min_digits for m in _PHONE_RUN.finditer(text))
+    return _digit_run(min_digits).search(text) is not None
+
+
+@lru_cache(maxsize=16)
+def _digit_run(min_digits: int) -> re.Pattern:
+    """`min_digits` digits joined only by the matcher's punctuation (spaces, dashes, dots, brackets, x, ー …)."""
+    return re.compile(rf"(?:\d[\W_xXー]*){{{min_digits - 1}}}\d")
 
 
 def _phone_spans(text: str, region: str, min_digits: int) -> list[tuple[int, int]]:
@@ -286,7 +293,8 @@ class RedactPII(RowStep):
                 names.add(value.strip())
         if self.redact_greeting_names:
             names.update(m.group("name") for m in GREETING_NAME.finditer(text))
-            names.update(m.group("name") or m.group("here") for m in _INTRO_NAME.finditer(text))
+            if any(w in text for w in _INTRO_WORDS):
+                names.update(m.group("name") or m.group("here") for m in _INTRO_NAME.finditer(text))
         names = {n for n in names if n.split()[0] not in NOT_NAMES}
         return names | {part for n in names for part in n.split() if len(part) > 1 and part not in NOT_NAMES}
 
