@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 PROMPTS = ["Where is my order? It's been a week.", "Can I pause my subscription for a month?",
            "Do you ship to Canada?"]
-MAX_TOKENS = 24
+MAX_TOKENS = 12  # enough for the fine-tune and the base to differ; every completion token costs CI time
 
 
 @pytest.fixture(scope="module")
