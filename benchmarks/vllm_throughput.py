@@ -77,6 +77,8 @@ def measure(name: str, client: openai.OpenAI, concurrent: int, max_tokens: int) 
     single, single_tokens = single_rate(client, max_tokens)
     print(f"  {name}: {concurrent} concurrent ({_load()})", flush=True)
     aggregate, aggregate_tokens = concurrent_rate(client, concurrent, max_tokens)
+    print(f"  {name}: {single:.1f} tok/s single stream ({single_tokens} tokens), {aggregate:.1f} tok/s with "
+          f"{concurrent} concurrent ({aggregate_tokens} tokens)", flush=True)
     return {"single": single, "single_tokens": single_tokens, "aggregate": aggregate,
             "aggregate_tokens": aggregate_tokens}
 
