@@ -1,19 +1,21 @@
-"""Chat completion speed of the local engine: single-stream and 8-concurrent tokens/s, and bf16's agreement with fp32.
+"""Chat completion speed of the local engine per weight precision, and each precision's agreement with float32.
 
-Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 128 tokens:
-1. single stream: ``ChatEngine.generate`` (what ``/v1/chat/completions`` runs: batching thread, KV cache, stop
-   strings) one request at a time, for the base model and for a LoRA adapter (rank 16 on every linear projection,
-   served unmerged), next to plain transformers ``model.generate`` on the same prompts (the engine's old path);
-2. aggregate: `--concurrent` requests (default 8, different prompts) sent at once from threads; completion tokens
-   of all of them divided by the wall time until the last one ends;
-3. precision: every prompt of the fixed set answered greedily with float32 and with bfloat16 weights; agreement is
-   the share of prompts whose answers have identical token ids, and the mean share of tokens before the first
-   difference. bf16 speed is reported too.
+Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 128 tokens, for each precision of
+``--precisions`` (float32, the reference, always first; the server's default is int8):
+1. agreement: every prompt of the fixed set answered greedily (all 8 decoded as one batch); agreement with float32
+   is the share of prompts whose answers have identical token ids, and the mean share of the reference's tokens
+   before the first difference;
+2. single stream: ``ChatEngine.generate`` (what ``/v1/chat/completions`` runs: batching thread, KV cache, stop
+   strings) one request at a time, for the base model and for a LoRA adapter (rank 16 on every linear projection;
+   unmerged at float32, merged into a copy of the base weights at bfloat16 / int8);
+3. aggregate: `--concurrent` requests (default 8, different prompts) sent at once from threads; completion tokens
+   of all of them divided by the wall time until the last one ends.
+``--plain`` adds transformers' ``model.generate`` on the same prompts (the engine's old path).
 
-    python benchmarks/chat_throughput.py [--adapter DIR] [--concurrent 8] [--threads N] [--skip-bf16]
+    python benchmarks/chat_throughput.py [--adapter DIR] [--concurrent 8] [--precisions float32,int8,bfloat16]
 
 Without ``--adapter`` a rank-16 adapter with random weights stands in (same shapes, same cost). The CPU is shared
-with whatever else runs: the load average is printed with the figures.
+with whatever else runs: the load average is printed with every figure.
 """
 
 from __future__ import annotations
@@ -141,33 +143,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=8, help="requests sent at once for the aggregate")
     parser.add_argument("--prompts", type=int, default=3, help="prompts for the single-stream figures")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: one per core)")
-    parser.add_argument("--skip-bf16", action="store_true", help="no bfloat16 agreement and speed")
+    parser.add_argument("--precisions", default="float32,int8,bfloat16",
+                        help="comma-separated engine precisions to measure (float32 is always the reference)")
+    parser.add_argument("--max-tokens", type=int, default=NEW_TOKENS, help="new tokens per answer (default 128)")
+    parser.add_argument("--plain", action="store_true", help="also time plain model.generate (the old path)")
     args = parser.parse_args(argv)
+    global GREEDY
+    GREEDY = GenerationParams(temperature=0, max_tokens=args.max_tokens)
     singles = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
     many = [PROMPTS[i % len(PROMPTS)] for i in range(args.concurrent)]
+    precisions = ["float32", *[p for p in args.precisions.split(",") if p and p != "float32"]]
     print(f"cores={os.cpu_count()} load average={os.getloadavg()[0]:.2f} (CPU shared with other work)")
+    reference: list[list[int]] = []
     with tempfile.TemporaryDirectory() as tmp:
         adapter = args.adapter or random_adapter(Path(tmp) / "adapter")
-        engine = ChatEngine(num_threads=args.threads)
-        for label, which in (("base model", None), ("LoRA adapter", adapter)):
-            rate, tokens = single_rate(engine, which, singles)
-            print(f"single stream, float32, {label:<13} {rate:6.1f} completion tokens/s  ({tokens} tokens)")
-        for label, which in (("base model", None), ("LoRA adapter", adapter)):
-            rate, tokens = concurrent_rate(engine, which, many)
-            print(f"{args.concurrent} concurrent, float32, {label:<13} {rate:6.1f} completion tokens/s aggregate "
-                  f"({tokens} tokens)")
-        print(f"plain model.generate (old path), base, one at a time {plain_generate_rate(singles):6.1f} tokens/s")
-        if not args.skip_bf16:
-            reference = greedy_ids(engine, PROMPTS)
+        for precision in precisions:
+            engine = ChatEngine(num_threads=args.threads, dtype=precision)
+            answers = greedy_ids(engine, PROMPTS)
+            if precision == "float32":
+                reference = answers
+            else:
+                same, prefix = agreement(reference, answers)
+                print(f"{precision} vs float32 greedy answers on {len(PROMPTS)} prompts: {same:.0%} identical "
+                      f"token ids, {prefix:.0%} of tokens before the first difference (mean)")
+            for label, which in (("base model", None), ("LoRA adapter", adapter)):
+                rate, tokens = single_rate(engine, which, singles)
+                print(f"single stream, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s  ({tokens} tokens, "
+                      f"load {os.getloadavg()[0]:.2f})")
+            for label, which in (("base model", None), ("LoRA adapter", adapter)):
+                rate, tokens = concurrent_rate(engine, which, many)
+                print(f"{args.concurrent} concurrent, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s "
+                      f"aggregate ({tokens} tokens, load {os.getloadavg()[0]:.2f})")
             del engine
-            bf16 = ChatEngine(num_threads=args.threads, dtype="bfloat16")
-            same, prefix = agreement(reference, greedy_ids(bf16, PROMPTS))
-            print(f"bfloat16 vs float32 greedy answers on {len(PROMPTS)} prompts: {same:.0%} identical token ids, "
-                  f"{prefix:.0%} of tokens before the first difference (mean)")
-            rate, tokens = single_rate(bf16, None, singles)
-            print(f"single stream, bfloat16, base model    {rate:6.1f} completion tokens/s  ({tokens} tokens)")
-            rate, tokens = concurrent_rate(bf16, None, many)
-            print(f"{args.concurrent} concurrent, bfloat16, base model    {rate:6.1f} completion tokens/s aggregate")
+        if args.plain:
+            print(f"plain model.generate (old path), base, one at a time {plain_generate_rate(singles):6.1f} tokens/s")
     return 0
 
 

@@ -1,10 +1,13 @@
 """Decode several sequences together: :func:`decode_batch` (left padding, one KV cache, per-sequence stopping).
 
 Each :class:`Choice` is one sequence to continue: its prompt ids, its sampling settings, its own random generator,
-and a ``deliver(token_id)`` callback that receives every new token. The loop prefills all prompts at once
-(left-padded, so every sequence's next token sits in the last column; position ids restart at each sequence's
-first real token, so padding changes nothing but the masked columns), then adds one token per live sequence per
-step through transformers' ``DynamicCache``. A sequence leaves the batch, and its rows leave the cache, when it
+and a ``deliver(token_id)`` callback that receives every new token. The loop prefills each distinct prompt on
+its own (``n`` choices of one request share it), then joins their caches left-padded into one ``DynamicCache``
+(so every sequence's next token sits in the last column; position ids restart at each sequence's first real
+token, so padding changes nothing but the masked columns) and adds one token per live sequence per step. Pad
+positions thus never pass through the model: with int8 weights, whose activations are quantized with one scale
+per call, they would otherwise set the scale for everyone's prompt. (Models whose cache is not plain, such as
+sliding-window layers, prefill the left-padded batch at once instead.) A sequence leaves the batch, and its rows leave the cache, when it
 emits an end-of-turn token, reaches its token limit, or its ``halted()`` says so (a stop string was seen, or the
 client went away).
 """
@@ -46,6 +49,35 @@ def _left_padded(prompts: Sequence[list[int]], pad_id: int, device):
     return ids.to(device), mask.to(device), positions.to(device)
 
 
+def _prefill_alone(model, prompts: Sequence[list[int]], device):
+    """(last-position logits [B, V], one left-padded DynamicCache) from each distinct prompt run on its own.
+
+    None when the model's cache layers are not plain ``DynamicLayer`` ones (their state would not join this way).
+    """
+    import torch
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    width = max(len(p) for p in prompts)
+    done: dict[tuple[int, ...], tuple] = {}
+    for prompt in prompts:
+        if tuple(prompt) not in done:
+            cache = DynamicCache(config=model.config)
+            ids = torch.tensor([prompt], dtype=torch.long, device=device)
+            logits = model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :]
+            if not all(type(layer) is DynamicLayer for layer in cache.layers):
+                return None
+            done[tuple(prompt)] = (logits, cache)
+    joined = DynamicCache(config=model.config)
+    rows = [done[tuple(p)] for p in prompts]
+    pads = [width - len(p) for p in prompts]
+    for index in range(len(rows[0][1].layers)):
+        keys = [torch.nn.functional.pad(c.layers[index].keys, (0, 0, pad, 0)) for (_, c), pad in zip(rows, pads)]
+        values = [torch.nn.functional.pad(c.layers[index].values, (0, 0, pad, 0)) for (_, c), pad in zip(rows, pads)]
+        joined.update(torch.cat(keys), torch.cat(values), index)
+    return torch.cat([logits for logits, _ in rows]), joined
+
+
 def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], pad_id: int, device="cpu") -> None:
     """Generate every choice to its end, delivering tokens as they come (see the module doc)."""
     import torch
@@ -59,11 +91,15 @@ def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], p
         frequency = torch.tensor([c.params.frequency_penalty for c in choices])
         presence = torch.tensor([c.params.presence_penalty for c in choices])
     made = [0] * len(choices)
-    cache = DynamicCache(config=model.config)
     with torch.inference_mode():
+        prefilled = _prefill_alone(model, [c.prompt for c in choices], device) if len(choices) > 1 else None
+        cache = prefilled[1] if prefilled is not None else DynamicCache(config=model.config)
         while live:
-            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
-                           use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+            if prefilled is not None:
+                logits, prefilled = prefilled[0].float(), None
+            else:
+                logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
+                               use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
             if penalised:
                 if counts is None:
                     counts = torch.zeros_like(logits, dtype=torch.long)
