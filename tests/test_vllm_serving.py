@@ -20,7 +20,7 @@ from nbtools.server.store import Store
 from nbtools.serving import VLLM_SETUP_COMMAND, load_lora_adapter, start_vllm, vllm_launch, vllm_python
 from nbtools.serving.vllm_process import lora_load_outcome, vllm_root_url
 from nbtools.serving.vllm_proxy import forward_body
-from server_support import client_for, shared_server, thread_server, trained_job
+from server_support import client_for, shared_server, thread_server, trained_job, wait_for
 
 QUESTION = [{"role": "user", "content": "My espresso machine leaks from the group head. What should I do?"}]
 
@@ -150,11 +150,16 @@ def test_vllm_answers_the_base_model_and_a_loaded_adapter_directly(vllm, job):
 def test_nbtools_forwards_base_fine_tuned_and_checkpoint_chats_to_vllm(vllm, job, forwarding):
     client = openai.OpenAI(base_url=forwarding, api_key="unused")
     direct = openai.OpenAI(base_url=vllm.base_url, api_key="unused")
+
+    def in_vllm() -> set[str]:
+        return {m.id for m in direct.models.list().data}
+
+    # the succeeded job's model is loaded into vLLM by the forwarding server itself, before anyone asks for it
+    wait_for(lambda: job.fine_tuned_model in in_vllm(), timeout=120, what="the fine-tune's adapter in vLLM")
     assert _greedy(client, DEFAULT_BASE_MODEL).choices[0].message.content == \
         _greedy(direct, DEFAULT_BASE_MODEL).choices[0].message.content
-    tuned = _greedy(client, job.fine_tuned_model)  # loads the job's adapter into vLLM on first use
+    tuned = _greedy(client, job.fine_tuned_model)
     assert tuned.model == job.fine_tuned_model and tuned.usage.completion_tokens > 0
-    assert job.fine_tuned_model in {m.id for m in direct.models.list().data}
     assert tuned.choices[0].message.content == _greedy(direct, job.fine_tuned_model).choices[0].message.content
     assert tuned.choices[0].message.content != _greedy(direct, DEFAULT_BASE_MODEL).choices[0].message.content
 
@@ -167,7 +172,9 @@ def test_nbtools_forwards_base_fine_tuned_and_checkpoint_chats_to_vllm(vllm, job
     local = client_for(shared_server())
     checkpoint = next(c.fine_tuned_model_checkpoint for c in local.fine_tuning.jobs.checkpoints.list(job.id).data
                       if c.fine_tuned_model_checkpoint != job.fine_tuned_model)
+    assert checkpoint not in in_vllm()  # checkpoints are loaded on first use
     assert _greedy(client, checkpoint).model == checkpoint
+    assert checkpoint in in_vllm()
     with pytest.raises(openai.NotFoundError, match="ft:nope"):  # nbtools' catalog answers before vLLM is asked
         _greedy(client, "ft:nope")
     assert {m.id for m in client.models.list().data} >= {DEFAULT_BASE_MODEL, job.fine_tuned_model, checkpoint}

@@ -6,6 +6,7 @@ has an API key, every request needs ``Authorization: Bearer <key>`` (compared in
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable
@@ -58,6 +59,7 @@ def create_app(config: ServerConfig, *, engine_factory: Callable[[], ChatEngineP
         supervisor = WorkerSupervisor(config) if config.worker else None
         app.state.supervisor = supervisor
         app.state.chat_proxy = VLLMProxy(config.vllm_url) if config.vllm_url else None  # chat answered by vLLM
+        following = asyncio.create_task(app.state.chat_proxy.follow(state)) if config.vllm_url else None
         if supervisor is not None:
             supervisor.start()
         try:
@@ -65,7 +67,8 @@ def create_app(config: ServerConfig, *, engine_factory: Callable[[], ChatEngineP
         finally:
             if supervisor is not None:
                 await run_in_threadpool(supervisor.stop)
-            if app.state.chat_proxy is not None:
+            if following is not None:
+                following.cancel()
                 await app.state.chat_proxy.aclose()
             state.close()
 

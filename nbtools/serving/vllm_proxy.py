@@ -4,7 +4,8 @@ With ``nbtools serve --vllm URL`` the local server keeps files, fine-tuning jobs
 forwards every ``POST /v1/chat/completions`` (plain or streamed) to vLLM: the base model under its own id (vLLM
 must serve it under that name: :func:`~nbtools.serving.vllm_process.vllm_launch` passes ``--served-model-name``),
 every fine-tuned model and checkpoint as a LoRA adapter named by its model id, loaded into vLLM with
-``POST /v1/load_lora_adapter`` the first time it is asked for (again if vLLM restarted and lost it). A client
+``POST /v1/load_lora_adapter``: each fine-tuned model's within seconds of its job succeeding (:meth:`VLLMProxy.follow`),
+a checkpoint's the first time it is asked for, and either again if vLLM restarted and lost it. A client
 therefore changes nothing but ``base_url``. vLLM's answers (and errors) are passed through unchanged.
 
 >>> forward_body({"model": "x", "messages": []}, "ft:m:local:s:1", default_max_tokens=256)
@@ -14,6 +15,7 @@ therefore changes nothing but ``base_url``. vLLM's answers (and errors) are pass
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import httpx
@@ -24,8 +26,12 @@ from .vllm_process import lora_load_outcome, vllm_root_url
 
 if TYPE_CHECKING:
     from ..server.catalog import ModelTarget
+    from ..server.state import ServerState
 
-__all__ = ["VLLMProxy", "forward_body"]
+__all__ = ["VLLMProxy", "forward_body", "FOLLOW_SECONDS"]
+
+FOLLOW_SECONDS = 5.0  # how often the proxy looks for newly succeeded jobs whose adapters vLLM does not have yet
+log = logging.getLogger("nbtools.server")
 
 
 def forward_body(payload: dict[str, Any], model: str, *, default_max_tokens: int) -> dict[str, Any]:
@@ -62,6 +68,26 @@ class VLLMProxy:
             except BackendError as exc:
                 raise APIError(502, str(exc), type="server_error") from exc
             self._loaded.add(name)
+
+    async def follow(self, state: "ServerState", *, interval: float = FOLLOW_SECONDS) -> None:
+        """Load every fine-tuned model's final adapter into vLLM, and each new one soon after its job succeeds.
+
+        Runs until cancelled (the app's lifespan does); a vLLM that is down or refuses an adapter is logged (once per
+        model) and tried again at the next round. Checkpoints are loaded when first asked for.
+        """
+        reported: set[str] = set()
+        while True:
+            for row in state.store.rows("SELECT id, adapter_path FROM models ORDER BY seq"):
+                if row["id"] in self._loaded:
+                    continue
+                try:
+                    await self.load_adapter(row["id"], row["adapter_path"])
+                    log.info("vLLM: loaded the adapter of %s", row["id"])
+                except Exception as exc:  # the request path reports the same failure to the client
+                    if row["id"] not in reported:
+                        reported.add(row["id"])
+                        log.warning("vLLM: could not load the adapter of %s yet: %s", row["id"], exc)
+            await asyncio.sleep(interval)
 
     async def chat(self, target: "ModelTarget", payload: dict[str, Any], *, default_max_tokens: int) -> Response:
         """vLLM's answer to the chat request `payload` for `target` (a JSON response, or the SSE stream relayed)."""
