@@ -5,7 +5,10 @@ Hugging Face's launcher with no code change: the transformers Trainer under it p
 (with ``accelerate config``) DeepSpeed or FSDP settings that ``accelerate launch`` sets up::
 
     python -m nbtools.server.engine.launch spec.json                           # one process: CPU or one GPU
-    accelerate launch --num_processes 4 -m nbtools.server.engine.launch spec.json   # four GPUs, data parallel
+    accelerate launch --multi_gpu --num_processes 4 -m nbtools.server.engine.launch spec.json   # data parallel
+
+(``--multi_gpu`` selects accelerate's torchrun launcher: four GPUs over NCCL, or, on a machine without GPUs, four
+CPU processes over gloo; without it, or a config file, accelerate 1.15 starts one process on a CPU-only machine.)
 
 ``spec.json`` holds the :class:`~.contract.TrainSpec` fields (paths as strings, ``hyperparameters`` as an object).
 The main process prints one JSON object per line: ``{"event": "log" | "step" | "checkpoint" | "result", ...}``; the
