@@ -1,7 +1,7 @@
 """Chat completion speed of the local engine per weight precision, and each precision's agreement with float32.
 
 Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 128 tokens, for each precision of
-``--precisions`` (float32, the reference, always first; the server's default is int8):
+``--precisions`` (float32, the reference and the server default, always first):
 1. agreement: every prompt of the fixed set answered greedily (all 8 decoded as one batch); agreement with float32
    is the share of prompts whose answers have identical token ids, and the mean share of the reference's tokens
    before the first difference;

@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--train-threads", type=int, default=None, metavar="N",
                         help="torch threads of the training worker (default: every core; the API stays responsive)")
     parser.add_argument("--chat-precision", choices=("float32", "bfloat16", "int8"), default=None,
-                        help="weights' precision for chat completions (default int8 on the CPU: about 3x float32's "
-                        "speed; float32 is the exact reference)")
+                        help="weights' precision for chat completions (default float32, the exact reference; int8 "
+                        "and bfloat16 read fewer weight bytes per token but their answers drift from float32's)")
     parser.add_argument("--vllm", default=None, metavar="URL",
                         help="hand chat completions to the vLLM server at URL (fine-tuned models as LoRA adapters, "
                         "loaded as their jobs succeed); files and fine-tuning jobs stay here")
