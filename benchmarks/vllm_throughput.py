@@ -14,7 +14,8 @@ Both engines share this machine's CPU (vLLM idles while nbtools is measured, and
 average is printed before each measurement. Start-up times are printed too.
 
 Measured 2026-12-02 01:27-01:32 UTC on the project's 2 shared cores (load average 9.8 falling to 3.5 during the run;
-the local server's chat default was int8 weights, vLLM's bfloat16), greedy, up to 128 tokens:
+the local server at its chat default of that moment, int8 or float32: another engineer changed it that hour, so
+the nbtools row is not pinned; vLLM bfloat16), greedy, up to 128 tokens:
 
     server             single tok/s   8-concurrent tok/s   tokens (single / concurrent)
     nbtools                    19.5                 46.6   837 / 524
