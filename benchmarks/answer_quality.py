@@ -43,7 +43,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--valid-questions", type=int, default=10, help="validation questions to evaluate")
     parser.add_argument("--fact-questions", type=int, default=10,
                         help="facts-sheet eval questions, spread over the facts (default 10; 0 for all)")
+    parser.add_argument("--questions", choices=("report", "tune"), default="report",
+                        help="question set: 'report' (the figures in benchmarks/README.md) or 'tune' (kept apart "
+                             "for choosing settings; default %(default)s)")
     parser.add_argument("--max-tokens", type=int, default=120, help="answer length limit")
+    parser.add_argument("--fine-tuned", metavar="MODEL",
+                        help="evaluate this fine-tuned model of --home's server instead of training one")
+    parser.add_argument("--only-fine-tuned", action="store_true",
+                        help="evaluate only the fine-tuned model (the base set-ups do not depend on the recipe)")
+    parser.add_argument("--workflow", help="use this workflow folder of an earlier run instead of running notebooks "
+                                           "01-02 again")
     parser.add_argument("--home", help="nbtools home to use (default: a fresh temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and the fresh home")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -68,15 +77,28 @@ def build_workflow(scratch: Path) -> Path:
     return scratch / "build" / "workflow"
 
 
-def fact_suite(count: int):
+def fact_suite(count: int, questions: str = "report"):
+    """The facts sheet's eval questions: each fact's first for 'report', its others for 'tune'; `count` spread."""
     import nbtools
 
-    suite = nbtools.facts_suite(SAMPLES / "facts.yaml", per_fact=1)
+    suite = nbtools.facts_suite(SAMPLES / "facts.yaml")
+    first = {case.fact: case.id for case in reversed(suite.cases)}  # each fact's first question
+    cases = tuple(c for c in suite.cases if (c.id == first[c.fact]) == (questions == "report"))
+    suite = nbtools.EvalSuite(suite.name, cases, suite.facts)
     if count and count < len(suite.cases):
         step = len(suite.cases) / count
         picked = tuple(suite.cases[int(i * step)] for i in range(count))
         suite = nbtools.EvalSuite(suite.name, picked, suite.facts)
     return suite
+
+
+def validation_questions(path: Path, count: int, questions: str = "report"):
+    """The validation split's first `count` questions for 'report', the `count` after them for 'tune'."""
+    import nbtools
+
+    suite = nbtools.validation_suite(path)
+    start = 0 if questions == "report" else count
+    return nbtools.EvalSuite(suite.name, suite.cases[start:start + count], suite.facts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,26 +116,39 @@ def main(argv: list[str] | None = None) -> int:
         server = nbtools.ensure_local_server(home=home)
         timings["base model and server"] = time.monotonic() - started
         step = time.monotonic()
-        workflow = build_workflow(scratch)
+        workflow = Path(args.workflow) if args.workflow else build_workflow(scratch)
         timings["notebooks 01-02"] = time.monotonic() - step
         train = Path(args.train) if Path(args.train).is_file() else workflow / args.train
         client = nbtools.connect("local", home=home)
         spec = nbtools.JobSpec(args.base_model, train, validation_file=workflow / "valid.jsonl",
                                n_epochs=_hyper(args.epochs), batch_size=_hyper(args.batch_size),
                                learning_rate_multiplier=_hyper(args.lr_multiplier), suffix="quality", seed=42)
-        step = time.monotonic()
-        record = nbtools.launch_job(client, spec, confirmed=True, label="answer_quality", home=home)
-        result = nbtools.watch_job(client, record.job_id, progress_bar=not args.json, home=home)
-        timings["training"] = time.monotonic() - step
+        job: dict = {}
+        if args.fine_tuned:
+            fine_tuned = args.fine_tuned
+            job = next((j.model_dump() for j in client.fine_tuning.jobs.list(limit=100)
+                        if j.fine_tuned_model == fine_tuned), {})
+        else:
+            step = time.monotonic()
+            record = nbtools.launch_job(client, spec, confirmed=True, label="answer_quality", home=home)
+            result = nbtools.watch_job(client, record.job_id, progress_bar=not args.json, home=home)
+            timings["training"] = time.monotonic() - step
+            fine_tuned, job = result.fine_tuned_model, result.job
+        load = [round(x, 2) for x in os.getloadavg()]
         prompts = nbtools.read_system_prompts(SAMPLES / "custom_instructions.md")
         rules = nbtools.voice_rules_from_files(SAMPLES / "brand_style_guide.md", SAMPLES / "custom_instructions.md")
-        setups = nbtools.standard_setups(args.base_model, prompts, fine_tuned=result.fine_tuned_model)
-        suites = {"validation": nbtools.validation_suite(workflow / "valid.jsonl", n=args.valid_questions),
-                  "facts": fact_suite(args.fact_questions)}
+        setups = nbtools.standard_setups(args.base_model, prompts, fine_tuned=fine_tuned)
+        if args.only_fine_tuned:
+            setups = setups[-1:]
+        suites = {"validation": validation_questions(workflow / "valid.jsonl", args.valid_questions, args.questions),
+                  "facts": fact_suite(args.fact_questions, args.questions)}
         report = {"base_model": args.base_model, "train": str(args.train), "examples": sum(1 for _ in open(train)),
+                  "questions": args.questions,
                   "hyperparameters": {"n_epochs": args.epochs, "batch_size": args.batch_size,
                                       "learning_rate_multiplier": args.lr_multiplier},
-                  "fine_tuned_model": result.fine_tuned_model, "server": server.base_url, "suites": {}}
+                  "fine_tuned_model": fine_tuned,
+                  "trained_tokens": job.get("trained_tokens"), "resolved": job.get("hyperparameters"),
+                  "load_average": load, "server": server.base_url, "suites": {}}
         for name, suite in suites.items():
             step = time.monotonic()
             evaluation = nbtools.run_eval(client, suite, setups, voice=rules, max_tokens=args.max_tokens)
@@ -138,13 +173,15 @@ def print_report(report: dict) -> None:
     import pandas as pd
 
     print(f"answer quality: {report['base_model']}, trained on {report['train']} ({report['examples']} examples), "
-          f"{report['hyperparameters']}")
+          f"{report['hyperparameters']} -> {report.get('resolved')}, {report.get('trained_tokens')} trained tokens, "
+          f"{report.get('questions', 'report')} questions, load average after training {report.get('load_average')}")
     for name, part in report["suites"].items():
         print(f"\n{name} questions ({part['cases']}): pass rate per check (%)")
         print(pd.DataFrame(part["summary"]).to_string(index=False))
     tuned = {name: next(r for r in part["summary"] if r["setup"] == "fine-tuned + short prompt")
              for name, part in report["suites"].items()}
-    instructed = next(r for r in report["suites"]["facts"]["summary"] if r["setup"] == "base + long instructions")
+    instructed = next((r for r in report["suites"]["facts"]["summary"] if r["setup"] == "base + long instructions"),
+                      {"fact": float("nan")})
     print("\ntargets for the fine-tuned model (issue 8):")
     for check, target in TARGETS.items():
         values = [row[check] for row in tuned.values() if check in row and row[check] == row[check]]
@@ -152,6 +189,7 @@ def print_report(report: dict) -> None:
         print(f"  {check:<17} {value:5.1f}%  target >= {target:.0f}%  {'met' if value >= target else 'NOT met'}")
     gap = tuned["facts"]["fact"] - instructed["fact"]
     print(f"  facts vs base + long instructions: {gap:+.1f} points (target >= +30)  {'met' if gap >= 30 else 'NOT met'}")
+    print(f"trained tokens {report.get('trained_tokens')}, load average after training {report.get('load_average')}")
     print("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in report["timings_s"].items()))
 
 
