@@ -82,7 +82,7 @@ class ChunkOutcome:
 
 def clean_chunk(plan: ChunkPlan, chunk: pd.DataFrame) -> ChunkOutcome:
     """Run the plan's local steps on one chunk of whole conversations (books checked after each step)."""
-    table, changes, counts = chunk, list[Change](), list[dict]()
+    table, changes, counts = python_strings(chunk), list[Change](), list[dict]()
     for step in plan.local:
         outcome, count = checked_apply(step, table)
         table = outcome.table
@@ -92,6 +92,13 @@ def clean_chunk(plan: ChunkPlan, chunk: pd.DataFrame) -> ChunkOutcome:
     keys = {cid: exact_key(text) for cid, text in texts.items()} if plan.exact else {}
     signatures = {cid: plan.near.signature(text) for cid, text in texts.items()} if plan.near else {}
     return ChunkOutcome(table, tuple(changes), tuple(counts), keys, signatures)
+
+
+def python_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its string columns as Python objects: the steps read rows one by one, and materialising each
+    Arrow-backed string once here costs less than every step doing it again (the values are unchanged)."""
+    strings = {c: object for c, dtype in frame.dtypes.items() if isinstance(dtype, pd.StringDtype)}
+    return frame.astype(strings) if strings else frame
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1) -> Iterator[tuple[T, R]]:
