@@ -29,18 +29,9 @@ from pathlib import Path
 
 import nbtools.server.engine  # noqa: F401  (sets OMP_WAIT_POLICY before torch loads)
 from nbtools.server.engine import ChatEngine, GenerationParams
+from prompts import PROMPTS  # benchmarks/prompts.py, beside this script
 
 BASE = "smollm2-135m-instruct"
-PROMPTS = [
-    "My coffee subscription box arrived with a torn bag. What should I do?",
-    "Can you explain the difference between a light roast and a dark roast?",
-    "Write a short, friendly note thanking a customer for five years with us.",
-    "How do I brew cold brew at home? Give me the steps.",
-    "Do you ship to Canada, and how long does it take?",
-    "Is decaf coffee really caffeine free?",
-    "How do I pause my subscription for a month?",
-    "What grind size should I use for a French press?",
-]
 NEW_TOKENS = 128
 GREEDY = GenerationParams(temperature=0, max_tokens=NEW_TOKENS)
 

@@ -31,6 +31,7 @@ OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from corpus_generator import write_corpus  # noqa: E402
+from process_tree import descendants, memory_mb  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TARGET_MPS = 5_000
@@ -54,38 +55,6 @@ def corpus(label: str) -> Path:
     return path
 
 
-def _descendants(root: int) -> list[int]:
-    """root and every process below it, from the parent ids in /proc/*/stat."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended meanwhile
-    tree, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        tree += frontier
-    return tree
-
-
-def _memory_mb(pid: int) -> tuple[float, float]:
-    """(PSS, RSS) of one process in MB, from /proc/PID/smaps_rollup; zeros when it has ended."""
-    pss = rss = 0.0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    pss = int(line.split()[1]) / 1024
-                elif line.startswith("Rss:"):
-                    rss = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return pss, rss
-
-
 def _engine_supported() -> bool:
     help_text = subprocess.run([sys.executable, "-m", "nbtools", "clean", "--help"], capture_output=True,
                                text=True, cwd=ROOT).stdout
@@ -104,8 +73,8 @@ def run_clean(path: Path, engine: str, workers: int, out: Path, streaming: bool)
         peak_pss = peak_rss = 0.0
         n_procs = 1
         while proc.poll() is None:
-            tree = _descendants(proc.pid)
-            sizes = [_memory_mb(pid) for pid in tree]
+            tree = descendants(proc.pid)
+            sizes = [memory_mb(pid) for pid in tree]
             peak_pss = max(peak_pss, sum(s[0] for s in sizes))
             peak_rss = max(peak_rss, sum(s[1] for s in sizes))
             n_procs = max(n_procs, len(tree))

@@ -28,6 +28,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from process_tree import tree_memory_mb  # benchmarks/process_tree.py, beside this script
+
 OUT = Path(__file__).resolve().parent / "out"
 MODEL = "gpt-4o-mini-2024-07-18"
 # Used only when nbtools.cost offers no training-cost function: gpt-4o-mini training price, USD per 1M tokens.
@@ -211,32 +213,6 @@ def _child(variant: str, path: Path, workers: int) -> None:
     print(json.dumps(result))
 
 
-def _descendants(root: int) -> list[int]:
-    """root and every process below it, from the parent ids in /proc/*/stat."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended meanwhile
-    tree, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        tree += frontier
-    return tree
-
-
-def _pss_mb(pid: int) -> float:
-    """Proportional set size: shared pages split between the processes that share them."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("Pss:")) / 1024
-    except (OSError, StopIteration):
-        return 0.0
-
-
 def measure(variant: str, path: Path, workers: int = 1) -> dict:
     """Run one variant in a fresh interpreter. Peak RSS comes from the processes themselves (getrusage); the
     peak PSS of the whole process tree is sampled from /proc every 0.2 s while it runs."""
@@ -245,7 +221,7 @@ def measure(variant: str, path: Path, workers: int = 1) -> dict:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
         peak_pss = 0.0
         while proc.poll() is None:
-            peak_pss = max(peak_pss, sum(_pss_mb(pid) for pid in _descendants(proc.pid)))
+            peak_pss = max(peak_pss, tree_memory_mb(proc.pid)[0])
             time.sleep(0.2)
         out.seek(0)
         err.seek(0)
