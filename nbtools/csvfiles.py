@@ -33,9 +33,13 @@ ENCODING = "utf-8-sig"  # UTF-8; a BOM, when there is one, is skipped
 _MAX_FIELD = 10_000_000  # csv field size limit: a 10 MB pasted log still reads
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str] | IO[str]) -> None:
-    """Write `frame` as UTF-8 CSV without its index, RFC 4180 line ends (``\\r\\n``), cells with CR or LF quoted."""
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str] | IO[str], *, append: bool = False) -> None:
+    """Write `frame` as UTF-8 CSV without its index, RFC 4180 line ends (``\\r\\n``), cells with CR or LF quoted.
+
+    With `append`, the rows are added to the end of an existing file, without a header (streamed outputs write
+    the header once, then append chunk by chunk)."""
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n", mode="a" if append else "w",
+                 header=not append)
 
 
 @overload

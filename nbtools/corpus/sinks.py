@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..csvfiles import write_csv
 from .pipeline import LEDGER_COLUMNS, REJECT_ROW_COLUMNS
 
 __all__ = ["TableSink", "CleanedSink", "LEDGER_SCHEMA", "REJECTS_SCHEMA", "CLEANED_TYPES"]
@@ -49,7 +50,7 @@ class TableSink:
         self.writer = pq.ParquetWriter(path, schema)
         self.rows = 0
         if csv_path is not None:
-            pd.DataFrame(columns=schema.names).to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\r\n")
+            write_csv(pd.DataFrame(columns=schema.names), csv_path)
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append `frame`'s rows (nothing for an empty frame)."""
@@ -59,8 +60,7 @@ class TableSink:
         self.writer.write_table(table)
         self.rows += len(frame)
         if self.csv_path is not None:
-            table.to_pandas().to_csv(self.csv_path, mode="a", header=False, index=False, encoding="utf-8",
-                                     lineterminator="\r\n")
+            write_csv(table.to_pandas(), self.csv_path, append=True)
 
     def close(self) -> None:
         self.writer.close()
@@ -96,14 +96,12 @@ class CleanedSink:
         schema = pa.schema(list(self.columns.items()))
         with pq.ParquetWriter(self.path, schema) as writer:
             if self.csv_path is not None:
-                pd.DataFrame(columns=schema.names).to_csv(self.csv_path, index=False, encoding="utf-8",
-                                                          lineterminator="\r\n")
+                write_csv(pd.DataFrame(columns=schema.names), self.csv_path)
             for part in self.parts:
                 table = _widen(pq.read_table(part), schema)
                 writer.write_table(table)
                 if self.csv_path is not None:
-                    table.to_pandas().to_csv(self.csv_path, mode="a", header=False, index=False, encoding="utf-8",
-                                             lineterminator="\r\n")
+                    write_csv(table.to_pandas(), self.csv_path, append=True)
         shutil.rmtree(self.parts_dir)
 
     def discard(self) -> None:
