@@ -29,7 +29,7 @@ import phonenumbers
 
 import pandas as pd
 
-from .steps import Keep, RowStep, StepOutcome
+from .steps import Keep, RowStep, StepOutcome, records
 
 __all__ = ["RedactPII", "luhn_ok", "ROLE_MAILBOXES", "EMAIL", "GREETING_NAME", "NOT_NAMES"]
 
@@ -74,6 +74,7 @@ ROLE_MAILBOXES = frozenset({
 # internationally, a plus sign ("+44 …"; an international call prefix such as 00 or 011 adds digits). A text
 # with no plus sign and no such run of that many digits has no phone number, so the matcher is not run on it.
 _PLUS = ("+", "\uff0b")
+_DECIMAL = re.compile(r"\d")  # str.isdecimal()'s characters: \d in a str pattern is Unicode category Nd
 
 
 @lru_cache(maxsize=64)
@@ -198,7 +199,7 @@ class RedactPII(RowStep):
         work = table
         if self.conversation_names and len(table):
             found: dict[str, set[str]] = {}
-            for r in table.to_dict("records"):
+            for r in records(table):
                 text = r["text"] if isinstance(r["text"], str) else ""
                 found.setdefault(r["conversation_id"], set()).update(self._names_in(text, r))
             work = table.assign(**{_CONVERSATION_NAMES: [frozenset(found[c]) for c in table.conversation_id]})
@@ -229,11 +230,11 @@ class RedactPII(RowStep):
         work = table
         if self.conversation_names and len(table):
             names: dict[str, set[str]] = {}
-            for r in table.to_dict("records"):
+            for r in records(table):
                 text = r["text"] if isinstance(r["text"], str) else ""
                 names.setdefault(r["conversation_id"], set()).update(self._names_in(text, r))
             work = table.assign(**{_CONVERSATION_NAMES: [frozenset(names[c]) for c in table.conversation_id]})
-        for r in work.to_dict("records"):
+        for r in records(work):
             self._redact(r["text"] if isinstance(r["text"], str) else "", r, {}, values)
             columns = (r.get(c) for c, _ in self.pii_columns)
             values.update(v.strip() for v in columns
@@ -261,7 +262,7 @@ class RedactPII(RowStep):
         if "@" in out:
             out = sub("EMAIL", EMAIL, out, lambda m: not (
                 self.keep_role_addresses and m.group(0).split("@")[0].lower() in ROLE_MAILBOXES))
-        if any(ch.isdecimal() for ch in out):
+        if _DECIMAL.search(out):
             out = sub("CARD", _CARD, out, lambda m: luhn_ok(re.sub(r"\D", "", m.group(0))))
             if "." in out:
                 out = sub("IP", _IPV4, out, lambda m: _valid_ip(m.group(0)))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import BackendError, InputError
 from ..moderation import Moderator, OfflineModerator
-from .steps import Change, Step, StepOutcome, drop_conversations
+from .steps import Change, Step, StepOutcome, drop_conversations, records
 
 __all__ = ["SafetyScreen"]
 
@@ -77,10 +77,10 @@ class SafetyScreen(Step):
             mask = table.row_id.isin(list(flagged))
             changes = tuple(Change(r["row_id"], self.name, "dropped",
                                    f"flagged by the safety screen: {', '.join(flagged[r['row_id']])}", r["text"])
-                            for r in table[mask].to_dict("records"))
+                            for r in records(table[mask]))
             return StepOutcome(table[~mask].reset_index(drop=True), changes)
         by_conversation: dict[str, tuple[str, str | None]] = {}
-        for r in table[table.row_id.isin(list(flagged))].to_dict("records"):
+        for r in records(table[table.row_id.isin(list(flagged))]):
             by_conversation.setdefault(r["conversation_id"], (
                 f"conversation has a message flagged by the safety screen ({r['row_id']}: "
                 f"{', '.join(flagged[r['row_id']])})", None))

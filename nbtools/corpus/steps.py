@@ -23,7 +23,7 @@ from typing import ClassVar, Literal, Mapping
 
 import pandas as pd
 
-__all__ = ["Change", "Keep", "Drop", "StepOutcome", "Step", "RowStep", "drop_conversations"]
+__all__ = ["Change", "Keep", "Drop", "StepOutcome", "Step", "RowStep", "drop_conversations", "records"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class RowStep(Step):
 
     def apply(self, table: pd.DataFrame) -> StepOutcome:
         keep_mask, texts, changes = [], [], []
-        for row in table.to_dict("records"):
+        for row in records(table):
             before = row["text"] if isinstance(row["text"], str) else ""
             decision = self.clean(before, row)
             if isinstance(decision, Drop):
@@ -110,6 +110,20 @@ def drop_conversations(table: pd.DataFrame, reasons: Mapping[str, tuple[str, str
     changes = tuple(
         Change(r["row_id"], step, "dropped", reasons[r["conversation_id"]][0],
                r["text"] if isinstance(r["text"], str) else "", duplicate_of=reasons[r["conversation_id"]][1])
-        for r in table[mask].to_dict("records")
+        for r in records(table[mask])
     )
     return StepOutcome(table[~mask].reset_index(drop=True), changes)
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """``table.to_dict("records")``, the same dicts of the same values, built column by column (each column's
+    ``tolist`` boxes its values to Python ones in C, where to_dict boxes them one value at a time: several times
+    faster on the chunks the steps see).
+
+    >>> records(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': None}]
+    """
+    if not len(table.columns):
+        return [{} for _ in range(len(table))]
+    columns = [table.iloc[:, i].tolist() for i in range(len(table.columns))]
+    return [dict(zip(table.columns, values)) for values in zip(*columns)]
