@@ -67,7 +67,7 @@ def test_yaml_syntax_error_names_the_line():
 
 def test_pairs_state_each_fact_in_the_voice(sheet):
     pairs = nbtools.fact_pairs(sheet, system_prompt=PROMPT, seed=7)
-    assert len(pairs) == sum(len(f.train_questions) for f in sheet.facts) == 150
+    assert len(pairs) == sum(len(f.train_questions) for f in sheet.facts) == 350
     assert pairs.summary()["facts"] == 25 and pairs.summary()["dropped"] == 0
     for example, row in zip(pairs.examples, pairs.provenance.to_dict("records")):
         system, user, assistant = example["messages"]
@@ -158,15 +158,15 @@ def test_manifest_summarises_the_provenance(tmp_path, sheet):
     nbtools.write_jsonl(pairs.examples, tmp_path / "train.jsonl")
     pairs.write_provenance(tmp_path / "train.jsonl")
     summary = provenance_summary(tmp_path / "train.jsonl")
-    assert summary == {"dataset": "train.jsonl", "provenance": "train.provenance.jsonl", "generated_lines": 170,
-                       "by_source": {"facts sheet": 150, "faq": 20}, "by_generator": {"template": 170},
+    assert summary == {"dataset": "train.jsonl", "provenance": "train.provenance.jsonl", "generated_lines": 370,
+                       "by_source": {"facts sheet": 350, "faq": 20}, "by_generator": {"template": 370},
                        "facts_sheets": [{"path": str(SHEET), "sha256": sheet.sha256}]}
     assert provenance_summary(tmp_path / "valid.jsonl") is None
     with open(tmp_path / "train.provenance.jsonl", "a", encoding="utf-8") as out:
         out.write('{"line": "x"}\n')
     with pytest.raises(DataFormatError) as caught:
         provenance_summary(tmp_path / "train.jsonl")
-    assert (caught.value.line, caught.value.field) == (171, "line")
+    assert (caught.value.line, caught.value.field) == (371, "line")
 
 
 def test_per_fact_keeps_the_first_pairs_of_every_fact(sheet):

@@ -71,4 +71,4 @@ def test_facts_go_to_train_only_and_stay_away_from_eval_questions():
     assert set(facts.dropped.reason) <= {"near a validation question", "duplicate question"}
     train_questions = {m["content"] for e in split.train for m in e["messages"] if m["role"] == "user"}
     assert not set(facts.questions()) & train_questions
-    assert len(split.train) >= 200 and len(facts) + len(facts.dropped) == 175  # 150 from the sheet, 25 from the FAQ
+    assert len(split.train) >= 200 and len(facts) + len(facts.dropped) == 375  # 350 from the sheet, 25 from the FAQ

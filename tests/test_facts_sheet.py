@@ -72,7 +72,7 @@ def test_schema(fact):
             assert isinstance(fact[key], kind), (key, fact[key])
     assert re.fullmatch(r"[a-z][a-z0-9_]*", fact["id"])
     assert 2 <= len(fact["eval_questions"]) <= 3
-    assert 5 <= len(fact["train_questions"]) <= 8
+    assert 5 <= len(fact["train_questions"]) <= 16
     assert 2 <= len(fact["answers"]) <= 3
     assert all(isinstance(text, str) and text.strip() for key in ("eval_questions", "train_questions", "answers")
                for text in fact[key])
