@@ -1,8 +1,9 @@
 """Chat completions from a base model or any of its LoRA adapters: :class:`ChatEngine`.
 
-One engine serves every model of the local server. It loads each base model once, loads each adapter directory
-once (into the same PEFT model, switched with ``set_adapter``; the plain base model runs with the adapters
-disabled), and forgets the least recently used adapter past `max_adapters`.
+One engine serves every model of the local server. It loads each base model once, merges each adapter directory
+once into its own copy of the base weights (PEFT's ``merge_and_unload``: an adapter then costs nothing per token,
+where an unmerged LoRA adds two small matmuls to every projection), and forgets the least recently used adapter
+past `max_adapters` (each merged copy holds a full set of weights: ~540 MB for SmolLM2-135M in float32).
 
 Requests are decoded together. Callers (the server's request threads) hand their choices to one decoding thread;
 choices that arrive together (each new one within `batch_window` seconds of the previous, up to `max_batch`) and
@@ -19,9 +20,8 @@ templated prompt; ``completion_tokens`` counts every token generated for the cho
 included.
 
 `dtype` is the weights' precision for inference (see :mod:`.quantize`): "float32" (the default: the reference,
-what exports are checked against), "bfloat16", or "int8" (CPU). At float32 adapters run unmerged on the base
-model as described above; at bfloat16 and int8 each adapter is merged into its own copy of the float32 base
-weights, which is then converted like the base (LRU-cached too), so an adapter decodes at the base model's speed.
+what exports are checked against), "bfloat16", or "int8" (CPU). Each adapter is merged into its own copy of the
+float32 base weights, which is then converted like the base, so an adapter decodes at the base model's speed.
 """
 
 from __future__ import annotations
@@ -53,9 +53,8 @@ _END = object()
 class _Base:
     """A loaded base model and its adapters, LRU first.
 
-    `model` holds the float32 weights (at float32 wrapped in a PeftModel once an adapter is loaded, and `adapters`
-    maps (path, mtime) to the PEFT adapter name); at other precisions `runner` is the converted base model and
-    `adapters` maps (path, mtime) to the merged, converted model of each adapter.
+    `model` holds the float32 weights, `runner` the base model in the engine's precision (`model` itself at
+    float32), and `adapters` maps (path, mtime) to each adapter's merged, converted model.
     """
 
     model: Any
@@ -63,7 +62,6 @@ class _Base:
     eos_ids: frozenset[int]
     runner: Any = None
     adapters: OrderedDict = field(default_factory=OrderedDict)
-    counter: int = 0
 
 
 def _adapter_key(adapter: Path) -> tuple[str, int]:
@@ -134,7 +132,7 @@ class ChatEngine:
                           if configured is not None else [])
                 if tokenizer.eos_token_id is not None:
                     eos.add(tokenizer.eos_token_id)
-                base = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos))
+                base = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=model)
                 if self._precision != "float32":
                     import copy
 
@@ -144,36 +142,9 @@ class ChatEngine:
                 self._bases[key] = base
             return self._bases[key]
 
-    def _activate(self, base: _Base, adapter: Path | None) -> tuple[Any, Any]:
-        """(model to decode with, context to decode in) for the base model or `adapter` (model lock held)."""
-        import contextlib
-
-        from peft import PeftModel
-
-        if self._precision != "float32":
-            return self._merged(base, adapter), contextlib.nullcontext()
-        if adapter is None:
-            plain = base.model.disable_adapter() if isinstance(base.model, PeftModel) else contextlib.nullcontext()
-            return base.model, plain
-        key = _adapter_key(adapter)
-        if key not in base.adapters:
-            base.counter += 1
-            name = f"adapter{base.counter}"
-            if isinstance(base.model, PeftModel):
-                base.model.load_adapter(key[0], adapter_name=name)
-            else:
-                base.model = PeftModel.from_pretrained(base.model, key[0], adapter_name=name).eval()
-            base.adapters[key] = name
-            base.model.set_adapter(name)
-            while len(base.adapters) > self._max_adapters:
-                _, oldest = base.adapters.popitem(last=False)
-                base.model.delete_adapter(oldest)
-        base.adapters.move_to_end(key)
-        base.model.set_adapter(base.adapters[key])
-        return base.model, contextlib.nullcontext()
-
-    def _merged(self, base: _Base, adapter: Path | None):
-        """The converted base model, or `adapter` merged into a copy of the float32 base and converted (cached)."""
+    def _runner(self, base: _Base, adapter: Path | None):
+        """The base model in the engine's precision, or `adapter` merged into a copy of the float32 base and
+        converted (cached; model lock held)."""
         from .quantize import for_inference, merged_adapter
 
         if adapter is None:
@@ -190,9 +161,7 @@ class ChatEngine:
         """Load a base model (and adapter) now, so the first request does not wait for it."""
         base = self._base(base_model)
         with self._model_lock:
-            _, context = self._activate(base, adapter)
-            with context:
-                pass
+            self._runner(base, adapter)
 
     def forget(self, adapter: Path) -> None:
         """Drop a cached adapter (for example when its model is deleted)."""
@@ -200,9 +169,7 @@ class ChatEngine:
         with self._model_lock:
             for base in self._bases.values():
                 for key in [k for k in base.adapters if k[0] == path]:
-                    dropped = base.adapters.pop(key)
-                    if self._precision == "float32":
-                        base.model.delete_adapter(dropped)
+                    del base.adapters[key]
 
     # -- the decoding thread -----------------------------------------------------------------------------------
 
@@ -242,11 +209,9 @@ class ChatEngine:
             batch = self._gather(first, waiting)
             try:
                 with self._model_lock:
-                    model, context = self._activate(first.base, first.adapter)
-                    with context:
-                        decode_batch(model, [c for r in batch for c in r.choices],
-                                     eos_ids=first.base.eos_ids, pad_id=first.base.tokenizer.pad_token_id,
-                                     device=self._placement.device)
+                    model = self._runner(first.base, first.adapter)
+                    decode_batch(model, [c for r in batch for c in r.choices], eos_ids=first.base.eos_ids,
+                                 pad_id=first.base.tokenizer.pad_token_id, device=self._placement.device)
             except Exception as error:  # handed to every caller of the batch, which re-raises it
                 for request in batch:
                     request.events.put((None, error))
