@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Mapping
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .lsh import BandIndex
 from .steps import Change, Step, StepOutcome, drop_conversations
 
 __all__ = ["RepeatedMessages", "ExactDuplicates", "NearDuplicates", "ExactIndex", "NearIndex", "NearSignature",
@@ -161,36 +163,54 @@ class NearSignature:
 
 
 class NearIndex:
-    """The conversations kept so far by NearDuplicates: a MinHash LSH index and their shingle hashes (no texts)."""
+    """The conversations kept so far by NearDuplicates: their MinHash bands (:class:`~nbtools.corpus.lsh.BandIndex`,
+    the candidates datasketch's MinHashLSH would give) and their shingle hashes, in one growing array (no texts;
+    ~1.5 KB a conversation, where MinHashLSH alone took ~5 KB)."""
 
     def __init__(self, step: "NearDuplicates") -> None:
-        from datasketch import MinHashLSH
-
         self.step = step
         # LSH only proposes candidates; a looser LSH threshold keeps MinHash's estimation error from hiding pairs
         # just above `threshold`, and the exact Jaccard of the shingle sets decides.
         threshold = max(0.05, step.threshold - step.candidate_margin)
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=step.num_perm, params=_lsh_bands(threshold, step.num_perm))
-        self.kept: dict[str, np.ndarray] = {}
-        self.order: dict[str, int] = {}
+        self.lsh = BandIndex(*_lsh_bands(threshold, step.num_perm))
+        self.cids: list[str] = []  # by key number: the order conversations were kept in
+        self.keys: dict[str, int] = {}
+        self._shingles = np.zeros(0, dtype=np.uint64)
+        self._ends = array("q")  # end of each kept conversation's shingle hashes in _shingles
+        self._used = 0
+
+    def _kept_shingles(self, key: int) -> np.ndarray:
+        return self._shingles[self._ends[key - 1] if key else 0:self._ends[key]]
 
     def check(self, cid: str, signature: NearSignature | None) -> tuple[str, str] | None:
         """(reason, duplicate_of) if an earlier kept conversation is similar enough; otherwise keep `cid`."""
-        from datasketch import LeanMinHash
-
         if signature is None:
             return None
-        sig = LeanMinHash(seed=self.step.seed, hashvalues=signature.minhash, scheme=signature.scheme)
-        scored = [(_jaccard(self.kept[m], signature.shingles), m) for m in self.lsh.query(sig)]
-        matches = [(j, m) for j, m in scored if j >= self.step.threshold]
+        if len(signature.minhash) != self.step.num_perm:
+            raise InputError(f"MinHash of conversation {cid} has {len(signature.minhash)} values",
+                             field="num_perm", value=self.step.num_perm)
+        scored = [(_jaccard(self._kept_shingles(k), signature.shingles), k) for k in self.lsh.query(signature.minhash)]
+        matches = [(j, k) for j, k in scored if j >= self.step.threshold]
         if matches:
-            similarity, best = max(matches, key=lambda jm: (jm[0], -self.order[jm[1]]))  # ties: the earliest
-            return (f"near duplicate of conversation {best} (Jaccard {similarity:.2f} ≥ {self.step.threshold})",
-                    best)
-        self.lsh.insert(cid, sig)
-        self.order[cid] = len(self.kept)
-        self.kept[cid] = signature.shingles
+            similarity, best = max(matches, key=lambda jk: (jk[0], -jk[1]))  # ties: the earliest kept
+            return (f"near duplicate of conversation {self.cids[best]} (Jaccard {similarity:.2f} ≥ "
+                    f"{self.step.threshold})", self.cids[best])
+        if cid in self.keys:
+            raise InputError("conversation id indexed twice", field="conversation_id", value=cid)
+        self.keys[cid] = self.lsh.insert(signature.minhash)
+        self.cids.append(cid)
+        self._append_shingles(signature.shingles)
         return None
+
+    def _append_shingles(self, shingles: np.ndarray) -> None:
+        end = self._used + len(shingles)
+        if end > len(self._shingles):
+            grown = np.zeros(max(65536, 2 * end), dtype=np.uint64)
+            grown[:self._used] = self._shingles[:self._used]
+            self._shingles = grown
+        self._shingles[self._used:end] = shingles
+        self._used = end
+        self._ends.append(end)
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,11 @@ def records(table: pd.DataFrame) -> list[dict]:
     ``tolist`` boxes its values to Python ones in C, where to_dict boxes them one value at a time: several times
     faster on the chunks the steps see).
 
-    >>> records(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
-    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': None}]
+    >>> table = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "c": [0.5, None]}).astype({"b": object})
+    >>> records(table)
+    [{'a': 1, 'b': 'x', 'c': 0.5}, {'a': 2, 'b': 'y', 'c': nan}]
+    >>> records(table.iloc[:1]) == table.iloc[:1].to_dict("records")
+    True
     """
     if not len(table.columns):
         return [{} for _ in range(len(table))]

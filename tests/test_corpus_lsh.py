@@ -1,0 +1,49 @@
+"""BandIndex proposes exactly the candidates datasketch's MinHashLSH proposes, for the same bands and rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from nbtools.corpus import NearDuplicates
+from nbtools.corpus.dedup import NearIndex
+from nbtools.corpus.lsh import BandIndex
+
+
+def _signatures(n: int, num_perm: int, seed: int) -> list[np.ndarray]:
+    """MinHashes of random word sets, many of them sharing words (so that bands collide)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        m = MinHash(num_perm=num_perm, seed=1)
+        m.update_batch([f"w{w}".encode() for w in rng.integers(0, 40, size=rng.integers(1, 12))])
+        out.append(m.hashvalues)
+    return out
+
+
+@pytest.mark.parametrize("bands, rows, merge_every", [(18, 7, 4096), (18, 7, 7), (32, 4, 1), (4, 2, 50)])
+def test_candidates_equal_minhash_lsh(bands, rows, merge_every):
+    signatures = _signatures(400, 128, seed=bands * rows)
+    lsh = MinHashLSH(num_perm=128, params=(bands, rows))
+    index = BandIndex(bands, rows, merge_every=merge_every)
+    hits = 0
+    for key, hv in enumerate(signatures):
+        lean = LeanMinHash(seed=1, hashvalues=hv, scheme="affine32")
+        want = sorted(lsh.query(lean))
+        assert index.query(hv) == want
+        hits += bool(want)
+        lsh.insert(key, lean)
+        assert index.insert(hv) == key
+    assert hits > 50  # the comparison is not vacuous
+
+
+def test_near_index_refuses_a_conversation_kept_twice():
+    step = NearDuplicates()
+    index = NearIndex(step)
+    sig = step.signature("a b c d e f")
+    other = step.signature("x y z w v u")
+    assert index.check("a", sig) is None
+    assert index.check("b", sig) == ("near duplicate of conversation a (Jaccard 1.00 ≥ 0.8)", "a")
+    with pytest.raises(Exception, match="indexed twice"):
+        index.check("a", other)
