@@ -41,6 +41,7 @@ from .workers import ChunkOutcome, ChunkPlan, clean_chunk, ordered_map, plan_ste
 __all__ = ["stream_clean", "StreamedCleaning", "ENGINES", "OUTPUT_FILES"]
 
 ENGINES = ("local", "dask")
+WORKER_PRELOAD = ("nbtools.corpus.warm",)  # the models, loaded once in the forkserver the workers are forked from
 OUTPUT_FILES = {"cleaned": "cleaned_messages", "ledger": "ledger", "rejects": "rejects"}
 
 
@@ -159,7 +160,7 @@ def _check(engine: str, workers: int, chunk_rows: int, steps: Sequence[Step]) ->
 def _mapper(engine: str, workers: int, scheduler: str | None
             ) -> Iterator[Callable[[Callable, Iterable[ReadChunk]], Iterator[tuple[ReadChunk, ChunkOutcome]]]]:
     if engine == "local":
-        yield lambda fn, items: ordered_map(fn, items, workers=workers)
+        yield lambda fn, items: ordered_map(fn, items, workers=workers, preload=WORKER_PRELOAD)
         return
     from .dask_engine import dask_client, dask_map
 

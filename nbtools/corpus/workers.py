@@ -101,17 +101,24 @@ def python_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(strings) if strings else frame
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1) -> Iterator[tuple[T, R]]:
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1,
+                preload: Sequence[str] = ()) -> Iterator[tuple[T, R]]:
     """(item, fn(item)) in input order; with `workers` > 1 the calls run in a pool of spawned processes, at most
     2 × `workers` items in flight (so memory stays bounded however long `items` is). A single item runs here: starting
-    processes would cost more than it saves."""
+    processes would cost more than it saves. With `preload` (module names), the processes are forked from a
+    forkserver that imported those modules first, so what they load is shared between the workers' memory."""
     items = iter(items)
     head = list(islice(items, 2))
     if workers <= 1 or len(head) < 2:
         for item in chain(head, items):
             yield item, fn(item)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context: multiprocessing.context.BaseContext = multiprocessing.get_context("spawn")
+    if preload:
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(list(preload))
+        context = forkserver
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from windowed(pool.submit, fn, chain(head, items), window=2 * workers)
 
 
