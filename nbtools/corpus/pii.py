@@ -270,7 +270,7 @@ class RedactPII(RowStep):
         if out.count(":") >= 2:
             out = sub("IP", _IPV6, out, lambda m: _valid_ip(m.group(0)) and m.group(0).count(":") >= 2)
         out = self._phones(out, found, collect)
-        return self._names(out, row, found, collect)
+        return self._names(out, row, found, collect, scanned=out == text)
 
     def _phones(self, text: str, found: dict[str, int], collect: set[str] | None = None) -> str:
         count = 0
@@ -300,8 +300,14 @@ class RedactPII(RowStep):
         names = {n for n in names if n.split()[0] not in NOT_NAMES}
         return names | {part for n in names for part in n.split() if len(part) > 1 and part not in NOT_NAMES}
 
-    def _names(self, text: str, row: Mapping, found: dict[str, int], collect: set[str] | None = None) -> str:
-        names = self._names_in(text, row) | set(row.get(_CONVERSATION_NAMES, ()))
+    def _names(self, text: str, row: Mapping, found: dict[str, int], collect: set[str] | None = None, *,
+               scanned: bool = False) -> str:
+        conversation = row.get(_CONVERSATION_NAMES)
+        if conversation is not None and scanned:
+            # apply() found this very text's names (same text, same row) and they are among its conversation's
+            names = set(conversation)
+        else:
+            names = self._names_in(text, row) | set(conversation or ())
         count = 0
         for name in sorted(names, key=len, reverse=True):
             if name not in text:

@@ -128,5 +128,6 @@ def records(table: pd.DataFrame) -> list[dict]:
     """
     if not len(table.columns):
         return [{} for _ in range(len(table))]
-    columns = [table.iloc[:, i].tolist() for i in range(len(table.columns))]
-    return [dict(zip(table.columns, values)) for values in zip(*columns)]
+    names = table.columns.tolist()  # once: iterating a string Index again for every row costs more than the rows
+    columns = [table.iloc[:, i].tolist() for i in range(len(names))]
+    return [dict(zip(names, values)) for values in zip(*columns)]
