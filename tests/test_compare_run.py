@@ -171,6 +171,27 @@ def test_errors_record_keeps_going_and_caches_only_answers(client, recorder, tmp
     assert (summary.loc["typo", "answers"], summary.loc["typo", "failed"]) == (0, len(PROMPTS))
 
 
+def test_concurrent_requests_give_the_same_table_in_the_same_order(client, recorder, tmp_path):
+    prompts = [f"Question number {i}?" for i in range(7)]
+    one = run_comparison(client, prompts, SETUPS, cache=tmp_path / "one")
+    sent = len(recorder.requests)
+    many = run_comparison(client, prompts, SETUPS, cache=tmp_path / "many", concurrency=4)
+    assert len(recorder.requests) - sent == len(prompts) * len(SETUPS)
+    columns = ["prompt_id", "prompt", "setup", "model", "output", "finish_reason", "completion_tokens", "key"]
+    assert many[columns].equals(one[columns]) and not many["cached"].any()
+    assert len(ResultCache(tmp_path / "many")) == len(prompts) * len(SETUPS)
+    again = run_comparison(client, prompts, SETUPS, cache=tmp_path / "many", concurrency=4)
+    assert again["cached"].all() and again["output"].equals(one["output"])
+
+
+def test_a_failing_setup_raises_naming_it_with_concurrent_requests(client, recorder, tmp_path):
+    setups = [ModelSetup("base", BASE), ModelSetup("typo", "smollm2-135m-instruc")]
+    with pytest.raises(BackendError, match=r"set-up 'typo' \(model 'smollm2-135m-instruc'\) failed: HTTP 404"):
+        run_comparison(client, PROMPTS, setups, cache=tmp_path, concurrency=3)
+    results = run_comparison(client, PROMPTS, setups, cache=tmp_path, errors="record", concurrency=3)
+    assert results[results["setup"] == "typo"]["error"].str.contains("HTTP 404").all()
+
+
 def test_an_unreachable_backend_is_a_backend_error(tmp_path):
     dead = openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key=KEY, max_retries=0, timeout=5)
     with pytest.raises(BackendError, match="could not reach http://127.0.0.1:9/v1"):
@@ -187,6 +208,8 @@ def test_an_unreachable_backend_is_a_backend_error(tmp_path):
     (PROMPTS, ["base"], {}, "setups[0]"),
     (PROMPTS, SETUPS, {"max_tokens": 0}, "max_tokens"),
     (PROMPTS, SETUPS, {"errors": "ignore"}, "errors"),
+    (PROMPTS, SETUPS, {"concurrency": 0}, "concurrency"),
+    (PROMPTS, SETUPS, {"concurrency": True}, "concurrency"),
 ])
 def test_bad_input_is_refused_before_any_request(client, recorder, tmp_path, prompts, setups, options, field):
     with pytest.raises(InputError) as caught:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -71,7 +72,7 @@ class ResultCache:
         """Store `record` as the answer of `key` (replacing any previous one)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")  # threads too
         partial.write_text(json.dumps(dict(record), ensure_ascii=False, sort_keys=True), encoding="utf-8")
         os.replace(partial, path)
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Literal, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Sequence
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -123,6 +125,46 @@ def _resolve_cache(cache: ResultCache | str | os.PathLike[str] | bool | None) ->
     return cache if isinstance(cache, ResultCache) else ResultCache(cache)
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """One (prompt, set-up) request of a comparison, with the backend it goes to and its cache key."""
+
+    prompt_id: int
+    prompt: str
+    setup: ModelSetup
+    target: Any
+    kind: str
+    identity: str
+    request: dict[str, Any]
+    key: str
+
+
+def _answers(cells: Sequence[_Cell], answer_of: Callable[[_Cell], Any], concurrency: int) -> list[Any]:
+    """`answer_of` of every cell, in the cells' order: one after another, or `concurrency` at a time in threads
+    (the first error is raised once the requests already sent have ended)."""
+    bar = tqdm(total=len(cells), desc="comparing", unit="answer", leave=False)
+    try:
+        if concurrency == 1:
+            out = []
+            for cell in cells:
+                out.append(answer_of(cell))
+                bar.update(1)
+            return out
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = [pool.submit(answer_of, cell) for cell in cells]
+            for future in as_completed(futures):
+                if not future.cancelled() and future.exception() is not None:
+                    for other in futures:
+                        other.cancel()  # only those not started yet
+                bar.update(1)
+            failed = next((f for f in futures if not f.cancelled() and f.exception() is not None), None)
+            if failed is not None:
+                raise failed.exception()  # type: ignore[misc]
+            return [future.result() for future in futures]
+    finally:
+        bar.close()
+
+
 def _ask(client: Any, setup: ModelSetup, prompt: str, request: dict[str, Any]) -> dict[str, Any]:
     """Send one chat completion; the answer's fields as the cache stores them."""
     import openai
@@ -154,7 +196,7 @@ def _ask(client: Any, setup: ModelSetup, prompt: str, request: dict[str, Any]) -
 def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSetup], *, max_tokens: int = 80,
                    temperature: float = 0.0, seed: int | None = None,
                    cache: ResultCache | str | os.PathLike[str] | bool | None = None, refresh: bool = False,
-                   errors: ErrorPolicy = "raise") -> pd.DataFrame:
+                   errors: ErrorPolicy = "raise", concurrency: int = 1) -> pd.DataFrame:
     """Ask every prompt of every set-up; one row per (prompt, set-up), prompts in order, set-ups in order.
 
     `client` is an ``openai.OpenAI`` (any OpenAI-compatible backend); a set-up with its own ``client`` uses that.
@@ -162,6 +204,9 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
     `refresh=True` asks again even when an answer is stored (and stores the new one). `errors="record"` keeps
     going past a failing request and puts its message in the ``error`` column (such rows are not cached);
     the default raises :class:`~nbtools.errors.BackendError` naming the set-up (answers so far stay cached).
+    `concurrency` > 1 sends that many requests at once (a server that batches them, like the local one or vLLM,
+    answers them together, several times faster in total); each row's latency then includes the time its request
+    shared the backend with the others, so keep 1 where latency is the measure.
     """
     prompts = _check_prompts(prompts)
     setups = _check_setups(setups)
@@ -169,31 +214,40 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
         raise InputError("must be a positive whole number", field="max_tokens", value=max_tokens)
     if errors not in ("raise", "record"):
         raise InputError("must be 'raise' or 'record'", field="errors", value=errors)
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise InputError("must be a positive whole number", field="concurrency", value=concurrency)
     store = _resolve_cache(cache)
-    cells = [(i, prompt, setup) for i, prompt in enumerate(prompts) for setup in setups]
+    cells = []
+    for prompt_id, prompt in enumerate(prompts):
+        for setup in setups:
+            target = setup.client or client
+            backend = client_backend(target)  # as connect() resolved it; another client is classified once
+            request = {"max_completion_tokens": max_tokens, "temperature": temperature,
+                       **({"seed": seed} if seed is not None else {}), **setup.params}
+            identity = _cache_identity(backend)
+            key = cache_key(backend=identity, model=setup.model, system=setup.system, prompt=prompt, params=request)
+            cells.append(_Cell(prompt_id, prompt, setup, target, backend.kind, identity, request, key))
+
+    def answer_of(cell: _Cell) -> tuple[dict[str, Any], bool, str | None]:
+        stored = None if (store is None or refresh) else store.get(cell.key)
+        if stored is not None and stored.get("key") == cell.key and all(k in stored for k in _STORED):
+            return stored, True, None
+        try:
+            answer = _ask(cell.target, cell.setup, cell.prompt, cell.request)
+        except BackendError as exc:
+            if errors == "raise":
+                raise
+            return dict.fromkeys(_STORED), False, str(exc)
+        if store is not None:
+            store.put(cell.key, {"key": cell.key, "backend": cell.identity, "model": cell.setup.model,
+                                 "system": cell.setup.system, "prompt": cell.prompt, "params": cell.request,
+                                 **answer})
+        return answer, False, None
+
     rows = []
-    for prompt_id, prompt, setup in tqdm(cells, desc="comparing", unit="answer", leave=False):
-        target = setup.client or client
-        backend = client_backend(target)  # as connect() resolved it; another client is classified once
-        kind, identity = backend.kind, _cache_identity(backend)
-        request = {"max_completion_tokens": max_tokens, "temperature": temperature,
-                   **({"seed": seed} if seed is not None else {}), **setup.params}
-        key = cache_key(backend=identity, model=setup.model, system=setup.system, prompt=prompt, params=request)
-        stored = None if (store is None or refresh) else store.get(key)
-        if stored is not None and stored.get("key") == key and all(k in stored for k in _STORED):
-            answer, cached, error = stored, True, None
-        else:
-            cached, error = False, None
-            try:
-                answer = _ask(target, setup, prompt, request)
-            except BackendError as exc:
-                if errors == "raise":
-                    raise
-                answer, error = dict.fromkeys(_STORED), str(exc)
-            else:
-                if store is not None:
-                    store.put(key, {"key": key, "backend": identity, "model": setup.model, "system": setup.system,
-                                    "prompt": prompt, "params": request, **answer})
+    for cell, (answer, cached, error) in zip(cells, _answers(cells, answer_of, concurrency)):
+        prompt_id, prompt, setup, kind, request = cell.prompt_id, cell.prompt, cell.setup, cell.kind, cell.request
+        key = cell.key
         cost = request_cost_usd(setup.model, answer["prompt_tokens"], answer["completion_tokens"], kind=kind)
         latency = answer["latency_s"]
         rows.append({

@@ -138,12 +138,15 @@ class EvalResult:
 def run_eval(client: Any, suite: EvalSuite, setups: Sequence[ModelSetup], *, voice: VoiceRules | None = None,
              checks: Mapping[str, CheckFn] | None = None, max_tokens: int = 120, temperature: float = 0.0,
              seed: int | None = None, cache: ResultCache | str | os.PathLike[str] | bool | None = None,
-             refresh: bool = False, errors: Literal["raise", "record"] = "raise") -> EvalResult:
+             refresh: bool = False, errors: Literal["raise", "record"] = "raise",
+             concurrency: int = 4) -> EvalResult:
     """Ask every case of `suite` of every set-up (through :func:`nbtools.run_comparison`) and check the answers.
 
     `checks` replaces the built-in checks (:func:`default_checks` with `voice`); the fact check is added for every
     case that names a fact. `max_tokens`, `temperature`, `seed`, `cache`, `refresh` and `errors` go to
-    run_comparison (``errors="record"`` keeps going past failed requests, whose checks then fail).
+    run_comparison (``errors="record"`` keeps going past failed requests, whose checks then fail), and so does
+    `concurrency`: 4 requests at once by default, which a batching server (the local one, vLLM) answers together
+    (the eval checks answers, not latency).
     """
     if not isinstance(suite, EvalSuite):
         raise InputError("expected an EvalSuite (nbtools.read_suite, facts_suite or validation_suite)", field="suite",
@@ -153,7 +156,7 @@ def run_eval(client: Any, suite: EvalSuite, setups: Sequence[ModelSetup], *, voi
         setups = [_in_context(s) for s in setups]
     prompts = [_prompt_of(c) for c in suite.cases]
     answers = run_comparison(client, prompts, setups, max_tokens=max_tokens, temperature=temperature, seed=seed,
-                             cache=cache, refresh=refresh, errors=errors)
+                             cache=cache, refresh=refresh, errors=errors, concurrency=concurrency)
     ids = [c.id for c in suite.cases]
     answers = answers.assign(case_id=[ids[i] for i in answers["prompt_id"]],
                              question=[suite.cases[i].question for i in answers["prompt_id"]])
