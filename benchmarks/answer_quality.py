@@ -55,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                            "01-02 again")
     parser.add_argument("--home", help="nbtools home to use (default: a fresh temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and the fresh home")
+    parser.add_argument("--answers", help="also write every answer with its checks to this CSV file (to read them)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser.parse_args(argv)
 
@@ -140,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         setups = nbtools.standard_setups(args.base_model, prompts, fine_tuned=fine_tuned)
         if args.only_fine_tuned:
             setups = setups[-1:]
-        suites = {"validation": validation_questions(workflow / "valid.jsonl", args.valid_questions, args.questions),
-                  "facts": fact_suite(args.fact_questions, args.questions)}
+        suites = {"facts": fact_suite(args.fact_questions, args.questions)}
+        if args.valid_questions:  # 0: facts only
+            suites = {"validation": validation_questions(workflow / "valid.jsonl", args.valid_questions,
+                                                         args.questions)} | suites
         report = {"base_model": args.base_model, "train": str(args.train), "examples": sum(1 for _ in open(train)),
                   "questions": args.questions,
                   "hyperparameters": {"n_epochs": args.epochs, "batch_size": args.batch_size,
@@ -149,13 +152,21 @@ def main(argv: list[str] | None = None) -> int:
                   "fine_tuned_model": fine_tuned,
                   "trained_tokens": job.get("trained_tokens"), "resolved": job.get("hyperparameters"),
                   "load_average": load, "server": server.base_url, "suites": {}}
+        tables = []
         for name, suite in suites.items():
             step = time.monotonic()
             evaluation = nbtools.run_eval(client, suite, setups, voice=rules, max_tokens=args.max_tokens)
             timings[f"eval {name}"] = time.monotonic() - step
+            tables.append(evaluation.table.assign(suite=name))
             report["suites"][name] = {"cases": len(suite.cases),
                                       "summary": evaluation.summary().round(1).to_dict("records")}
         report["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+        if args.answers and tables:
+            import pandas as pd
+
+            from nbtools.csvfiles import write_csv
+
+            write_csv(pd.concat(tables, ignore_index=True), args.answers)
     finally:
         nbtools.stop_local_server(home)
         if not args.keep:
