@@ -4,10 +4,12 @@ Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 12
 ``--precisions`` (float32, the reference and the server default, always first):
 1. agreement: every prompt of the fixed set answered greedily (all 8 decoded as one batch); agreement with float32
    is the share of prompts whose answers have identical token ids, and the mean share of the reference's tokens
-   before the first difference;
+   before the first difference. Greedy answers part at the first near-tie of the top two tokens, so the script
+   also prints the teacher-forced agreement: fed each prompt and float32's answer, the share of the answer's
+   tokens that the precision also ranks first (float32's own figure, near 100%, is the baseline);
 2. single stream: ``ChatEngine.generate`` (what ``/v1/chat/completions`` runs: batching thread, KV cache, stop
    strings) one request at a time, for the base model and for a LoRA adapter (rank 16 on every linear projection;
-   unmerged at float32, merged into a copy of the base weights at bfloat16 / int8);
+   merged into its own copy of the base weights at every precision);
 3. aggregate: `--concurrent` requests (default 8, different prompts) sent at once from threads; completion tokens
    of all of them divided by the wall time until the last one ends.
 ``--plain`` adds transformers' ``model.generate`` on the same prompts (the engine's old path).
@@ -118,6 +120,22 @@ def greedy_ids(engine: ChatEngine, prompts: list[str]) -> list[list[int]]:
     return [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
 
 
+def forced_agreement(engine: ChatEngine, prompts: list[str], reference: list[list[int]]) -> float:
+    """Share of the `reference` answers' tokens the engine's model ranks first given the prompt and the tokens
+    before (teacher forcing: one forward per prompt, so one early difference does not decide the rest)."""
+    import torch
+
+    base = engine._base(BASE)
+    hits, total = 0, 0
+    with torch.inference_mode():
+        for prompt, answer in zip(prompts, reference):
+            ids = engine._prompt_ids(base, _ask(prompt))
+            logits = base.runner(input_ids=torch.tensor([ids + answer[:-1]])).logits[0, len(ids) - 1:]
+            hits += sum(a == b for a, b in zip(logits.float().argmax(-1).tolist(), answer))
+            total += len(answer)
+    return hits / max(1, total)
+
+
 def agreement(reference: list[list[int]], other: list[list[int]]) -> tuple[float, float]:
     """(share of identical answers, mean share of reference tokens before the first difference)."""
     same, prefix = 0, 0.0
@@ -157,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 same, prefix = agreement(reference, answers)
                 print(f"{precision} vs float32 greedy answers on {len(PROMPTS)} prompts: {same:.0%} identical "
                       f"token ids, {prefix:.0%} of tokens before the first difference (mean)")
+            print(f"{precision} teacher-forced on float32's answers: {forced_agreement(engine, PROMPTS, reference):.1%}"
+                  " of their tokens also ranked first")
             for label, which in (("base model", None), ("LoRA adapter", adapter)):
                 rate, tokens = single_rate(engine, which, singles)
                 print(f"single stream, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s  ({tokens} tokens, "
