@@ -9,7 +9,7 @@ shuffle, batches padded to their longest example, float32), and prints both rate
 
     python benchmarks/train_throughput.py [--examples 80] [--epochs 3] [--batch-size 4] [--max-length 256]
                                           [--rank 16] [--threads N] [--keep DIR] [--no-group] [--precision P]
-                                          [--skip-plain]
+                                          [--attention A] [--float32-frozen] [--skip-plain]
 
 Trained tokens are the engine's definition: every non-padding token processed, summed over epochs. Tokens per
 second divide them by the training time (model loading excluded, reported apart). The CPU is shared with whatever
@@ -135,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the run's output (adapters) in this directory")
     parser.add_argument("--no-group", action="store_true", help="the engine without length-grouped batches")
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--attention", default="auto", choices=["auto", "eager", "sdpa"],
+                        help="the engine's attention implementation (auto: eager on the CPU)")
+    parser.add_argument("--float32-frozen", action="store_true",
+                        help="the engine without frozen base weights held in bfloat16 under bf16 autocast")
     parser.add_argument("--skip-plain", action="store_true", help="no plain-loop comparison")
     args = parser.parse_args(argv)
 
@@ -151,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                          hyperparameters=Hyperparameters(args.epochs, args.batch_size, 1.0), seed=0, output_dir=out)
         options = TrainOptions(max_length=args.max_length, lora_rank=args.rank, lora_alpha=2 * args.rank,
                                num_threads=args.threads, group_by_length=not args.no_group,
-                               precision=args.precision)
+                               precision=args.precision, attention=args.attention,
+                               bf16_frozen_weights=not args.float32_frozen)
         hooks = ProgressHooks()
         load_avg = os.getloadavg()[0]
         start = time.perf_counter()
@@ -171,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cores={os.cpu_count()} load average at start={load_avg:.2f} (CPU shared with other work)")
     print(f"wall time (load + train + save): {wall:.1f} s; {steps} steps, {step_time:.2f} s per step")
     engine_rate = result.trained_tokens / train_time
-    print(f"engine (group_by_length={not args.no_group}, precision={args.precision}): trained tokens "
+    print(f"engine (group_by_length={not args.no_group}, precision={args.precision}, attention={args.attention}, "
+          f"bf16 frozen weights={not args.float32_frozen}): trained tokens "
           f"{result.trained_tokens:,}; {engine_rate:.0f} trained tokens/s")
     print(f"train loss: first step {hooks.losses[0]:.3f} -> last step {hooks.losses[-1]:.3f}")
     if plain is not None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from ...basemodels import base_model_dir
 
-__all__ = ["Placement", "choose_placement", "cpu_has_native_bf16", "set_threads", "load_tokenizer_for", "load_model"]
+__all__ = ["Placement", "choose_placement", "cpu_has_native_bf16", "set_threads", "load_tokenizer_for", "load_model",
+           "hold_frozen_linears_in"]
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,40 @@ def load_tokenizer_for(base_model: str):
     return tokenizer
 
 
-def load_model(base_model: str, placement: Placement):
-    """The causal LM of `base_model` on `placement.device`, in `placement.dtype_name`."""
+def load_model(base_model: str, placement: Placement, *, attention: str | None = None):
+    """The causal LM of `base_model` on `placement.device`, in `placement.dtype_name`.
+
+    `attention`: transformers' ``attn_implementation`` ("eager", "sdpa", ...; None: transformers' choice, SDPA).
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
+    extra = {} if attention is None else {"attn_implementation": attention}
     model = AutoModelForCausalLM.from_pretrained(
-        str(base_model_dir(base_model)), dtype=getattr(torch, placement.dtype_name)
+        str(base_model_dir(base_model)), dtype=getattr(torch, placement.dtype_name), **extra
     )
     return model.to(placement.device)
+
+
+def hold_frozen_linears_in(model, dtype) -> int:
+    """Store the weights (and biases) of `model`'s frozen ``nn.Linear`` layers in `dtype`, in place; how many.
+
+    For training under autocast to `dtype`: autocast casts every float32 linear weight to `dtype` at each forward
+    (and keeps no cache for weights that need no gradient), so storing them cast gives the same matrix products
+    without the per-step casts of ~100M weights. Only frozen layers change (``requires_grad`` false on all their
+    parameters: for a LoRA model the base projections, never the adapters); embeddings, norms and the (tied) LM
+    head keep their precision, so the residual stream stays float32 as under plain autocast. Outside autocast the
+    cast layers need inputs of `dtype`.
+    """
+    import torch
+
+    embedding = model.get_input_embeddings().weight
+    count = 0
+    for module in model.modules():
+        params = list(module.parameters(recurse=False))
+        if type(module) is not torch.nn.Linear or any(p.requires_grad for p in params) or module.weight is embedding:
+            continue  # not a plain linear layer, trained, or the LM head tied to the embedding
+        for p in params:
+            p.data = p.data.to(dtype)
+        count += 1
+    return count

@@ -31,7 +31,8 @@ from .callbacks import HooksCallback
 from .checkpoints import is_complete, read_marker
 from .contract import TrainHooks, TrainResult, TrainSpec
 from .hyperparameters import learning_rate
-from .models import Placement, choose_placement, cpu_has_native_bf16, load_model, load_tokenizer_for, set_threads
+from .models import (Placement, choose_placement, cpu_has_native_bf16, hold_frozen_linears_in, load_model,
+                     load_tokenizer_for, set_threads)
 
 __all__ = ["TrainOptions", "train", "FINAL_ADAPTER_DIR"]
 
@@ -51,7 +52,11 @@ class TrainOptions:
     ~0.55x the float32 time; with the same seed the first step's loss agrees with float32 within 0.2% and the curve
     stays within the tolerance `tests/test_engine_speedups.py` checks (Adam's first, sign-like steps amplify bf16's
     rounding into a few percent). `labelled_head`: the LM head on labelled positions only (see :mod:`.labelled_loss`;
-    the same loss, less work).
+    the same loss, less work). `bf16_frozen_weights`: under bf16 autocast with float32 weights (the CPU), store the
+    frozen base projections in bfloat16 (:func:`~.models.hold_frozen_linears_in`: the same products as autocast's
+    per-step casts, without them; adapters, optimizer state, embeddings and norms stay float32). `attention`:
+    "auto" (eager on the CPU: on a 2-core AVX512-BF16 CPU SDPA's CPU flash kernel, backward especially, cost ~15%
+    more per step on chat-length batches; transformers' default elsewhere), "eager" or "sdpa".
     """
 
     max_length: int = 512
@@ -64,6 +69,8 @@ class TrainOptions:
     group_by_length: bool = True
     precision: str = "auto"
     labelled_head: bool = True
+    bf16_frozen_weights: bool = True
+    attention: str = "auto"
 
 
 def _lora_config(options: TrainOptions):
@@ -83,6 +90,15 @@ def _autocast_bf16(options: TrainOptions, placement: Placement, method: str = "s
         raise InputError("this CPU has no native bfloat16 (AVX512-BF16 or AMX): bf16 would be emulated and slow",
                          field="precision", value=options.precision)
     return options.precision == "bfloat16"
+
+
+def _attention(options: TrainOptions, placement: Placement) -> str | None:
+    """transformers' attention implementation for training (see TrainOptions.attention)."""
+    if options.attention not in ("auto", "eager", "sdpa"):
+        raise InputError("must be 'auto', 'eager' or 'sdpa'", field="attention", value=options.attention)
+    if options.attention == "auto":
+        return "eager" if placement.device == "cpu" else None
+    return options.attention
 
 
 def _trainer_args(spec: TrainSpec, placement: Placement) -> dict:
@@ -209,16 +225,17 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
     spec.output_dir.mkdir(parents=True, exist_ok=True)
 
     tokenizer = load_tokenizer_for(spec.base_model)
-    model = load_model(spec.base_model, placement)
+    autocast = _autocast_bf16(options, placement, spec.method)
+    model = load_model(spec.base_model, placement, attention=_attention(options, placement))
     hooks.on_log(f"Loaded {spec.base_model} on {placement.device} ({placement.dtype_name} weights"
-                 f"{', bfloat16 autocast' if _autocast_bf16(options, placement, spec.method) else ''}, {threads} threads) "
+                 f"{', bfloat16 autocast' if autocast else ''}, {threads} threads) "
                  f"in {time.monotonic() - started:.1f} s")
     if hooks.control() == "cancel":
         return TrainResult(status="cancelled", final_adapter=None, trained_tokens=0, steps_done=0, total_steps=0)
 
     callback = HooksCallback(hooks, valid_every=options.valid_every)
     args = _trainer_args(spec, placement)
-    args["bf16"] = _autocast_bf16(options, placement, spec.method)
+    args["bf16"] = autocast
     common = dict(model=model, tokenizer=tokenizer, args=args, peft_config=_lora_config(options),
                   train_file=spec.training_file, valid_file=spec.validation_file,
                   max_length=options.max_length, callbacks=[callback])
@@ -244,6 +261,10 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
         n_train = len(trainer.train_dataset)
     else:
         raise InputError("method must be supervised or dpo", field="method.type", value=spec.method)
+    if autocast and placement.dtype_name == "float32" and spec.method == "supervised" and options.bf16_frozen_weights:
+        import torch
+
+        hold_frozen_linears_in(trainer.model, torch.bfloat16)  # after PEFT froze the base: adapters stay float32
     trainer.remove_callback(PrinterCallback)  # progress goes through the hooks, not stdout
     if n_valid:
         callback.evaluator = _evaluator(trainer, args["per_device_eval_batch_size"])
