@@ -5,7 +5,8 @@ chunk's outcome is the cleaned rows plus changes, counts and signatures, not one
 is only known to the reader, so partitions are not cut by dask.dataframe); the outcomes come back in input order, a
 few in flight at a time, and the duplicate finders then run here in order, as with the local engine, so both
 engines give the same rows, ledger and rejects. Without a scheduler address a :class:`distributed.LocalCluster` of `workers` single-threaded
-processes is started for the run and closed after it.
+processes is started for the run and closed after it; its processes are forked from a forkserver that has loaded the
+steps' models (``nbtools.corpus.warm``), so they share that memory.
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A ``distributed.Client`` on `scheduler`, or on a local cluster of `workers` processes, closed afterwards."""
     import dask
     from distributed import Client, LocalCluster
+    from distributed.utils import get_mp_context
 
-    with dask.config.set({"dataframe.convert-string": False, "distributed.worker.daemon": False}):
+    from .streaming import WORKER_PRELOAD
+
+    with dask.config.set({"dataframe.convert-string": False, "distributed.worker.daemon": False,
+                          "distributed.worker.multiprocessing-method": "forkserver"}):
+        # A local cluster's worker processes are forked from a forkserver that loaded the models (as the local
+        # engine's are), so they share those pages instead of each loading its own copy. get_mp_context sets
+        # distributed's own preload list once; ours replaces it ("distributed" imports the rest of that list).
+        get_mp_context().set_forkserver_preload(["distributed", *WORKER_PRELOAD])
         if scheduler:
             try:
                 client = Client(scheduler, timeout="10s")
