@@ -1,15 +1,18 @@
 """Decode several sequences together: :func:`decode_batch` (left padding, one KV cache, per-sequence stopping).
 
 Each :class:`Choice` is one sequence to continue: its prompt ids, its sampling settings, its own random generator,
-and a ``deliver(token_id)`` callback that receives every new token. The loop prefills each distinct prompt on
-its own (``n`` choices of one request share it), then joins their caches left-padded into one ``DynamicCache``
-(so every sequence's next token sits in the last column; position ids restart at each sequence's first real
-token, so padding changes nothing but the masked columns) and adds one token per live sequence per step. Pad
-positions thus never pass through the model: with int8 weights, whose activations are quantized with one scale
-per call, they would otherwise set the scale for everyone's prompt. (Models whose cache is not plain, such as
-sliding-window layers, prefill the left-padded batch at once instead.) A sequence leaves the batch, and its rows leave the cache, when it
-emits an end-of-turn token, reaches its token limit, or its ``halted()`` says so (a stop string was seen, or the
-client went away).
+and a ``deliver(token_id)`` callback that receives every new token. The loop prefills the distinct prompts (``n``
+choices of one request share theirs) left-padded in one forward, into one ``DynamicCache`` (so every sequence's
+next token sits in the last column; position ids restart at each sequence's first real token, so padding changes
+nothing but the masked columns), and then adds one token per live sequence per step. One forward over 8 prompts
+of ~45 tokens took 1.5-1.7 s of CPU against 2.3-2.5 s for 8 forwards (float32, 1 thread, load 5).
+
+``prefill_alone=True`` prefills each distinct prompt on its own and joins the caches left-padded instead, so pad
+positions never pass through the model: with int8 weights, whose activations are quantized with one scale per
+call, they would otherwise set the scale for everyone's prompt. (Models whose cache is not plain, such as
+sliding-window layers, prefill the left-padded batch at once anyway.) A sequence leaves the batch, and its rows
+leave the cache, when it emits an end-of-turn token, reaches its token limit, or its ``halted()`` says so (a stop
+string was seen, or the client went away).
 """
 
 from __future__ import annotations
@@ -78,13 +81,32 @@ def _prefill_alone(model, prompts: Sequence[list[int]], device):
     return torch.cat([logits for logits, _ in rows]), joined
 
 
-def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], pad_id: int, device="cpu") -> None:
-    """Generate every choice to its end, delivering tokens as they come (see the module doc)."""
+def _prefill_together(model, prompts: Sequence[list[int]], pad_id: int, device):
+    """(last-position logits [B, V], one left-padded DynamicCache) from one forward over the distinct prompts
+    left-padded; the rows of a repeated prompt are copies of its row."""
     import torch
     from transformers import DynamicCache
 
+    distinct = list(dict.fromkeys(tuple(p) for p in prompts))
+    ids, mask, positions = _left_padded([list(p) for p in distinct], pad_id, device)
+    cache = DynamicCache(config=model.config)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True,
+                   logits_to_keep=1).logits[:, -1, :]
+    if len(distinct) < len(prompts):
+        rows = torch.tensor([distinct.index(tuple(p)) for p in prompts], dtype=torch.long, device=device)
+        cache.batch_select_indices(rows)
+        logits = logits[rows]
+    return logits, cache
+
+
+def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], pad_id: int, device="cpu",
+                 prefill_alone: bool = False) -> None:
+    """Generate every choice to its end, delivering tokens as they come (see the module doc)."""
+    import torch
+
     live = list(range(len(choices)))  # index into `choices` of each batch row
-    ids, mask, positions = _left_padded([c.prompt for c in choices], pad_id, device)
+    prompts = [c.prompt for c in choices]
+    _, mask, positions = _left_padded(prompts, pad_id, device)
     penalised = any(c.params.frequency_penalty or c.params.presence_penalty for c in choices)
     counts = None
     if penalised:
@@ -92,14 +114,10 @@ def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], p
         presence = torch.tensor([c.params.presence_penalty for c in choices])
     made = [0] * len(choices)
     with torch.inference_mode():
-        prefilled = _prefill_alone(model, [c.prompt for c in choices], device) if len(choices) > 1 else None
-        cache = prefilled[1] if prefilled is not None else DynamicCache(config=model.config)
+        prefilled = _prefill_alone(model, prompts, device) if prefill_alone and len(choices) > 1 else None
+        logits, cache = prefilled if prefilled is not None else _prefill_together(model, prompts, pad_id, device)
+        logits = logits.float()
         while live:
-            if prefilled is not None:
-                logits, prefilled = prefilled[0].float(), None
-            else:
-                logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
-                               use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
             if penalised:
                 if counts is None:
                     counts = torch.zeros_like(logits, dtype=torch.long)
@@ -127,5 +145,7 @@ def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], p
                 if counts is not None:
                     counts, frequency, presence = counts[select], frequency[select], presence[select]
                 live = [live[row] for row in keep]
-            ids, positions = next_ids, next_positions
+            positions = next_positions
             mask = torch.cat([mask, torch.ones((len(live), 1), dtype=mask.dtype, device=device)], dim=-1)
+            logits = model(input_ids=next_ids, attention_mask=mask, position_ids=positions, cache=cache,
+                           use_cache=True, logits_to_keep=1).logits[:, -1, :].float()

@@ -211,7 +211,8 @@ class ChatEngine:
                 with self._model_lock:
                     model = self._runner(first.base, first.adapter)
                     decode_batch(model, [c for r in batch for c in r.choices], eos_ids=first.base.eos_ids,
-                                 pad_id=first.base.tokenizer.pad_token_id, device=self._placement.device)
+                                 pad_id=first.base.tokenizer.pad_token_id, device=self._placement.device,
+                                 prefill_alone=self._precision == "int8")  # (one activation scale per call)
             except Exception as error:  # handed to every caller of the batch, which re-raises it
                 for request in batch:
                     request.events.put((None, error))
