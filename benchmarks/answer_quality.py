@@ -2,12 +2,14 @@
 
 On a fresh nbtools home (its own server, its own converted base model) this runs the tutorial as a user would:
 notebooks 01 and 02 (copied into a scratch folder, executed unchanged) build the training and validation files,
-then a job is trained with notebook 04's spec (1 epoch, batch 4, train_small.jsonl) unless other settings are
-given, and the eval room checks every set-up on the validation questions and on the facts sheet's held-out
-questions. Prints the pass rate of each check per set-up, the targets of issue 8, and the timings.
+then a job is trained with the tuned recipe (train_facts.jsonl = 64 conversations + every fact pair, 2 epochs,
+batch 2, learning-rate multiplier 2: chosen on the tuning questions, table in benchmarks/README.md) unless other
+settings are given, and the eval room checks every set-up on the validation questions and on the facts sheet's
+held-out questions. Prints the pass rate of each check per set-up, the targets of issue 8, and the timings.
 
-    .venv/bin/python benchmarks/answer_quality.py                         # notebook 04's spec, SmolLM2-135M
-    .venv/bin/python benchmarks/answer_quality.py --train train.jsonl --epochs 3
+    .venv/bin/python benchmarks/answer_quality.py                         # the tuned recipe, SmolLM2-135M
+    .venv/bin/python benchmarks/answer_quality.py --train train_small.jsonl --epochs 1 --batch-size 4 \
+        --lr-multiplier auto                                               # notebook 04's short job
     .venv/bin/python benchmarks/answer_quality.py --base-model gemma3-270m --json
 
 ``--train`` names a file in the workflow folder notebook 02 wrote (train.jsonl, train_small.jsonl) or any path.
@@ -35,11 +37,11 @@ TARGETS = {"stopped": 95.0, "no_placeholder": 100.0, "no_pii": 100.0, "no_loop":
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-model", default="smollm2-135m-instruct", help="base model to fine-tune")
-    parser.add_argument("--train", default="train_small.jsonl",
+    parser.add_argument("--train", default="train_facts.jsonl",
                         help="training file: a name in notebook 02's workflow folder, or a path (default %(default)s)")
-    parser.add_argument("--epochs", default="1", help="n_epochs ('auto' for the server's choice; default 1)")
-    parser.add_argument("--batch-size", default="4", help="batch_size ('auto' or a number; default 4)")
-    parser.add_argument("--lr-multiplier", default="auto", help="learning_rate_multiplier (default auto)")
+    parser.add_argument("--epochs", default="2", help="n_epochs ('auto' for the server's choice; default 2)")
+    parser.add_argument("--batch-size", default="2", help="batch_size ('auto' or a number; default 2)")
+    parser.add_argument("--lr-multiplier", default="2.0", help="learning_rate_multiplier (default 2.0)")
     parser.add_argument("--valid-questions", type=int, default=10, help="validation questions to evaluate")
     parser.add_argument("--fact-questions", type=int, default=10,
                         help="facts-sheet eval questions, spread over the facts (default 10; 0 for all)")
