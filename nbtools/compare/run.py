@@ -246,15 +246,14 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
 
     rows = []
     for cell, (answer, cached, error) in zip(cells, _answers(cells, answer_of, concurrency)):
-        prompt_id, prompt, setup, kind, request = cell.prompt_id, cell.prompt, cell.setup, cell.kind, cell.request
-        key = cell.key
-        cost = request_cost_usd(setup.model, answer["prompt_tokens"], answer["completion_tokens"], kind=kind)
+        setup = cell.setup
+        cost = request_cost_usd(setup.model, answer["prompt_tokens"], answer["completion_tokens"], kind=cell.kind)
         latency = answer["latency_s"]
         rows.append({
-            "prompt_id": prompt_id, "prompt": prompt, "setup": setup.label, "model": setup.model,
+            "prompt_id": cell.prompt_id, "prompt": cell.prompt, "setup": setup.label, "model": setup.model,
             **{k: answer[k] for k in _STORED}, "cost_per_1k_usd": cost * 1000,
             "seconds_per_1k": latency * 1000 if latency is not None else math.nan,
-            "backend": kind, "cached": cached, "key": key, "error": error,
+            "backend": cell.kind, "cached": cached, "key": cell.key, "error": error,
         })
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     frame.attrs["setups"] = [s.label for s in setups]
