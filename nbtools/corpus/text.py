@@ -20,6 +20,7 @@ from typing import ClassVar, Literal, Mapping
 import ftfy
 import pandas as pd
 
+from .language import classify_texts
 from .steps import Drop, Keep, RowStep, Step, StepOutcome, drop_conversations
 
 __all__ = ["FixUnicode", "StripMarkup", "NormalizeWhitespace", "LengthFilter", "LanguageFilter"]
@@ -173,7 +174,8 @@ def _counter(encoding: str):
 
 @dataclass(frozen=True)
 class LanguageFilter(Step):
-    """Keep conversations whose text is in `allowed` languages (py3langid on the whole conversation).
+    """Keep conversations whose text is in `allowed` languages (py3langid on the whole conversation, a chunk's
+    conversations at once: :func:`~nbtools.corpus.language.classify_texts`).
 
     Short messages are unreliable alone, so the unit is the conversation; one below `min_confidence` is kept and
     left to the other steps rather than dropped on a guess.
@@ -189,27 +191,12 @@ class LanguageFilter(Step):
             if cid is None or cid != cid:  # groupby leaves out missing ids
                 continue
             texts.setdefault(cid, []).append(text)
+        joined = {cid: "\n".join(t for t in group if isinstance(t, str)) for cid, group in texts.items()}
+        joined = {cid: text for cid, text in joined.items() if text.strip()}
         reasons = {}
-        for cid, group in texts.items():
-            text = "\n".join(t for t in group if isinstance(t, str))
-            if not text.strip():
-                continue
-            lang, confidence = _classify(text)
+        for cid, (lang, confidence) in zip(joined, classify_texts(list(joined.values()))):
             if lang not in self.allowed and confidence >= self.min_confidence:
                 reasons[cid] = (f"language {lang!r} (confidence {confidence:.2f}) not in allowed "
                                 f"{sorted(self.allowed)}", None)
         return drop_conversations(table, reasons, self.name)
 
-
-@lru_cache(maxsize=8192)
-def _classify(text: str) -> tuple[str, float]:
-    """py3langid's (language, confidence) for one conversation's text (duplicated conversations repeat it)."""
-    return _identifier().classify(text)
-
-
-@lru_cache(maxsize=1)
-def _identifier():
-    """A langid identifier with normalised probabilities (loading its model takes ~0.3 s, so once)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
