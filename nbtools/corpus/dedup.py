@@ -252,12 +252,14 @@ class NearDuplicates(Step):
         shingles = self.shingles(text)
         if not shingles:
             return None
-        encoded = [s.encode() for s in shingles]
+        # one SHA-1 per shingle: its first 4 bytes (little-endian) are datasketch's sha1_hash32, what MinHash hashes
+        # with by default; its first 8 are the shingle's 64-bit hash for the exact Jaccard
+        digests = np.frombuffer(b"".join([h.digest() for h in map(hashlib.sha1, map(str.encode, shingles))]),
+                                dtype=np.uint8).reshape(-1, 20)
         permutations, scheme = _permutations(self.num_perm, self.seed)
-        sig = MinHash(num_perm=self.num_perm, seed=self.seed, permutations=permutations, scheme=scheme)
-        sig.update_batch(encoded)
-        hashes = np.unique(np.array([int.from_bytes(hashlib.blake2b(e, digest_size=8).digest(), "little")
-                                     for e in encoded], dtype=np.uint64))
+        sig = MinHash(num_perm=self.num_perm, seed=self.seed, permutations=permutations, scheme=scheme, hashfunc=int)
+        sig.update_batch(digests[:, :4].copy().view("<u4").ravel().tolist())
+        hashes = np.unique(digests[:, :8].copy().view("<u8").ravel().astype(np.uint64))
         return NearSignature(hashes, sig.hashvalues.astype(np.uint64), sig.scheme)
 
     def shingles(self, text: str) -> frozenset[str]:
@@ -269,8 +271,9 @@ class NearDuplicates(Step):
         words = text.split()
         if not words:
             return frozenset()
-        return frozenset(" ".join(words[i:i + self.shingle_size])
-                         for i in range(max(1, len(words) - self.shingle_size + 1)))
+        if len(words) <= self.shingle_size:
+            return frozenset((" ".join(words),))
+        return frozenset(map(" ".join, zip(*(words[i:] for i in range(self.shingle_size)))))
 
 
 @lru_cache(maxsize=16)
