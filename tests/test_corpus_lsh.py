@@ -47,3 +47,20 @@ def test_near_index_refuses_a_conversation_kept_twice():
     assert index.check("b", sig) == ("near duplicate of conversation a (Jaccard 1.00 ≥ 0.8)", "a")
     with pytest.raises(Exception, match="indexed twice"):
         index.check("a", other)
+
+
+def test_spilled_arrays_read_back_what_was_appended_between_writes():
+    from nbtools.corpus.spill import SpilledArrays
+
+    rng = np.random.default_rng(5)
+    store = SpilledArrays(np.uint64)
+    written = []
+    for n in rng.integers(0, 50, size=300).tolist():
+        values = rng.integers(0, 2**63, size=n, dtype=np.uint64)
+        assert store.append(values) == len(written)
+        written.append(values)
+        probe = int(rng.integers(0, len(written)))
+        assert np.array_equal(store[probe], written[probe])  # reads interleaved with buffered writes
+    assert all(np.array_equal(store[i], w) for i, w in enumerate(written))
+    assert store.disk_bytes() == 8 * sum(len(w) for w in written)
+    store.close()

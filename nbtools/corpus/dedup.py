@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Mapping
@@ -30,6 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .lsh import BandIndex
+from .spill import SpilledArrays
 from .steps import Change, Step, StepOutcome, drop_conversations
 
 __all__ = ["RepeatedMessages", "ExactDuplicates", "NearDuplicates", "ExactIndex", "NearIndex", "NearSignature",
@@ -164,8 +164,8 @@ class NearSignature:
 
 class NearIndex:
     """The conversations kept so far by NearDuplicates: their MinHash bands (:class:`~nbtools.corpus.lsh.BandIndex`,
-    the candidates datasketch's MinHashLSH would give) and their shingle hashes, in one growing array (no texts;
-    ~1.5 KB a conversation, where MinHashLSH alone took ~5 KB)."""
+    the candidates datasketch's MinHashLSH would give) and their shingle hashes, both on disk but for the band
+    digests (no texts; ~0.3 KB of memory a conversation, where MinHashLSH alone took ~5 KB)."""
 
     def __init__(self, step: "NearDuplicates") -> None:
         self.step = step
@@ -175,12 +175,7 @@ class NearIndex:
         self.lsh = BandIndex(*_lsh_bands(threshold, step.num_perm))
         self.cids: list[str] = []  # by key number: the order conversations were kept in
         self.keys: dict[str, int] = {}
-        self._shingles = np.zeros(0, dtype=np.uint64)
-        self._ends = array("q")  # end of each kept conversation's shingle hashes in _shingles
-        self._used = 0
-
-    def _kept_shingles(self, key: int) -> np.ndarray:
-        return self._shingles[self._ends[key - 1] if key else 0:self._ends[key]]
+        self._shingles = SpilledArrays(np.uint64)  # by key number, on disk: read back for candidates only
 
     def check(self, cid: str, signature: NearSignature | None) -> tuple[str, str] | None:
         """(reason, duplicate_of) if an earlier kept conversation is similar enough; otherwise keep `cid`."""
@@ -189,7 +184,7 @@ class NearIndex:
         if len(signature.minhash) != self.step.num_perm:
             raise InputError(f"MinHash of conversation {cid} has {len(signature.minhash)} values",
                              field="num_perm", value=self.step.num_perm)
-        scored = [(_jaccard(self._kept_shingles(k), signature.shingles), k) for k in self.lsh.query(signature.minhash)]
+        scored = [(_jaccard(self._shingles[k], signature.shingles), k) for k in self.lsh.query(signature.minhash)]
         matches = [(j, k) for j, k in scored if j >= self.step.threshold]
         if matches:
             similarity, best = max(matches, key=lambda jk: (jk[0], -jk[1]))  # ties: the earliest kept
@@ -199,18 +194,13 @@ class NearIndex:
             raise InputError("conversation id indexed twice", field="conversation_id", value=cid)
         self.keys[cid] = self.lsh.insert(signature.minhash)
         self.cids.append(cid)
-        self._append_shingles(signature.shingles)
+        self._shingles.append(signature.shingles)
         return None
 
-    def _append_shingles(self, shingles: np.ndarray) -> None:
-        end = self._used + len(shingles)
-        if end > len(self._shingles):
-            grown = np.zeros(max(65536, 2 * end), dtype=np.uint64)
-            grown[:self._used] = self._shingles[:self._used]
-            self._shingles = grown
-        self._shingles[self._used:end] = shingles
-        self._used = end
-        self._ends.append(end)
+    def close(self) -> None:
+        """Delete the files holding the kept conversations' band values and shingle hashes."""
+        self.lsh.close()
+        self._shingles.close()
 
 
 @dataclass(frozen=True)
@@ -233,7 +223,11 @@ class NearDuplicates(Step):
 
     def apply(self, table: pd.DataFrame) -> StepOutcome:
         self.check_settings()
-        return self.apply_with(table, NearIndex(self))
+        index = NearIndex(self)
+        try:
+            return self.apply_with(table, index)
+        finally:
+            index.close()
 
     def apply_with(self, table: pd.DataFrame, index: NearIndex,
                    signatures: Mapping[str, NearSignature | None] | None = None) -> StepOutcome:

@@ -3,7 +3,7 @@
 datasketch's ``MinHashLSH`` keeps, for every inserted key and each of its `bands`, a bytes object in a dict of
 sets: ~5 KB a conversation, 1.5 GB for the ~300,000 conversations of a million messages (issue 10). Here every
 band of every key is one 64-bit digest in one sorted NumPy array (with the key's number beside it), the band values
-themselves in one matrix; a query looks its band digests up with ``searchsorted`` and keeps only the keys whose
+themselves on disk (:class:`~nbtools.corpus.spill.SpilledArrays`, read back for candidates only); a query looks its band digests up with ``searchsorted`` and keeps only the keys whose
 band values are equal to the query's, so the candidates are exactly MinHashLSH's: the keys sharing all `rows`
 values of at least one band. Recent inserts wait in a small dict until they are merged into the arrays.
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .spill import SpilledArrays
+
 __all__ = ["BandIndex"]
 
 _MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime: folds a band's values into one digest
@@ -32,7 +34,7 @@ class BandIndex:
 
     def __init__(self, bands: int, rows: int, *, merge_every: int = 4096) -> None:
         self.bands, self.rows, self.merge_every = bands, rows, merge_every
-        self._values = np.zeros((0, bands, rows), dtype=np.uint32)  # grows by doubling; the first `size` rows used
+        self._values = SpilledArrays(np.uint64)  # each key's bands × rows values, on disk
         self.size = 0
         self._digests = np.zeros(0, dtype=np.uint64)  # sorted band digests of the merged keys
         self._keys = np.zeros(0, dtype=np.int32)  # the key of each digest
@@ -71,20 +73,15 @@ class BandIndex:
         if not found:
             return []
         keys, which = np.concatenate(found), np.concatenate(band_of)
-        equal = (self._values[keys, which] == bands[which]).all(axis=1)
+        distinct = np.unique(keys)
+        values = np.stack([self._values[k] for k in distinct.tolist()]).reshape(-1, self.bands, self.rows)
+        equal = (values[np.searchsorted(distinct, keys), which] == bands[which]).all(axis=1)
         return np.unique(keys[equal]).tolist()
 
     def insert(self, hashvalues: np.ndarray) -> int:
         """Add a key for `hashvalues`; its number (0 for the first key, then 1, 2 …)."""
         bands = self._bands(hashvalues)
-        if bands.size and int(bands.max()) > np.iinfo(self._values.dtype).max:
-            self._values = self._values.astype(np.uint64)  # 64-bit hash values (datasketch's affine64 scheme)
-        if self.size == len(self._values):
-            grown = np.zeros((max(1024, 2 * self.size), self.bands, self.rows), dtype=self._values.dtype)
-            grown[:self.size] = self._values[:self.size]
-            self._values = grown
-        key = self.size
-        self._values[key] = bands
+        key = self._values.append(bands.ravel())
         self.size += 1
         for digest in self._digest(bands).tolist():
             self._pending.setdefault(digest, []).append(key)
@@ -107,5 +104,9 @@ class BandIndex:
         self._pending_keys = 0
 
     def nbytes(self) -> int:
-        """Bytes held in the arrays (the pending dict aside)."""
-        return int(self._values[:self.size].nbytes + self._digests.nbytes + self._keys.nbytes)
+        """Bytes held in memory by the arrays (the pending dict aside; the band values are on disk)."""
+        return int(self._digests.nbytes + self._keys.nbytes)
+
+    def close(self) -> None:
+        """Delete the band values' file."""
+        self._values.close()

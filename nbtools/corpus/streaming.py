@@ -143,6 +143,12 @@ class _OrderedSteps:
             counts.append(count)
         return table, changes, counts
 
+    def close(self) -> None:
+        """Delete the near-duplicate indexes' files."""
+        for index in self.indexes.values():
+            if isinstance(index, NearIndex):
+                index.close()
+
 
 def _check(engine: str, workers: int, chunk_rows: int, steps: Sequence[Step]) -> None:
     if engine not in ENGINES:
@@ -214,6 +220,8 @@ def stream_clean(sources: Sequence[str | os.PathLike[str] | pd.DataFrame], out: 
     except BaseException:
         cleaned.discard()
         raise
+    finally:
+        ordered.close()
     dropped_total = int(sum(s["dropped"] for s in books.steps))
     if cleaned.rows + dropped_total != books.read["out"]:
         raise AccountingError(f"{books.read['out']} rows read but {cleaned.rows} kept + {dropped_total} dropped")

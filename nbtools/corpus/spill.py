@@ -1,0 +1,64 @@
+"""Arrays kept on disk and read back by number: what the duplicate finders remember of each kept conversation.
+
+A million-message corpus keeps ~300,000 conversations; their MinHash band values and shingle hashes (~1.2 KB each)
+are only read again for the few candidates a query finds, so they go to an anonymous temporary file (deleted when
+closed or when the process ends) and memory holds 8 bytes a record: where it ends in the file.
+
+    >>> import numpy as np
+    >>> store = SpilledArrays(np.uint64)
+    >>> store.append(np.array([3, 1, 2], dtype=np.uint64)), store.append(np.array([], dtype=np.uint64))
+    (0, 1)
+    >>> store[0].tolist(), store[1].tolist(), len(store)
+    ([3, 1, 2], [], 2)
+    >>> store.close()
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from array import array
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["SpilledArrays"]
+
+
+class SpilledArrays:
+    """Append-only 1-D arrays of one `dtype` in a temporary file; ``store[i]`` reads the i-th back (a copy)."""
+
+    def __init__(self, dtype: npt.DTypeLike, *, directory: str | None = None) -> None:
+        self.dtype = np.dtype(dtype)
+        self._file = tempfile.TemporaryFile(prefix="nbtools-spill-", dir=directory)
+        self._ends = array("q")  # byte offset where each record ends
+        self._dirty = False
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def append(self, values: np.ndarray) -> int:
+        """Write `values` (cast to the store's dtype) as the next record; its number."""
+        data = np.ascontiguousarray(values, dtype=self.dtype).tobytes()
+        self._file.write(data)
+        self._dirty = True
+        self._ends.append((self._ends[-1] if self._ends else 0) + len(data))
+        return len(self._ends) - 1
+
+    def __getitem__(self, number: int) -> np.ndarray:
+        start, end = (self._ends[number - 1] if number else 0), self._ends[number]
+        if self._dirty:
+            self._file.flush()
+            self._dirty = False
+        data = os.pread(self._file.fileno(), end - start, start)
+        if len(data) != end - start:
+            raise OSError(f"spill file {self._file.name}: read {len(data)} of {end - start} bytes at {start}")
+        return np.frombuffer(data, dtype=self.dtype).copy()
+
+    def disk_bytes(self) -> int:
+        """Bytes written to the file so far."""
+        return self._ends[-1] if self._ends else 0
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._file.close()
