@@ -1,4 +1,5 @@
-"""Inference precisions (nbtools.server.engine.quantize) on the real base model: int8 batching, merged adapters."""
+"""Inference precisions (nbtools.server.engine.quantize) on the real base model: weight-only int8 (layers,
+agreement with float32, batching), merged adapters."""
 
 from __future__ import annotations
 
@@ -49,10 +50,10 @@ def adapter(tmp_path_factory, loaded):
 
 
 def _decode(model, eos, prompts):
-    """Greedy ids per prompt, each prompt prefilled on its own (as the engine does at int8)."""
+    """Greedy ids per prompt, decoded as one batch."""
     out = [[] for _ in prompts]
     decode_batch(model, [Choice(prompt=p, params=GREEDY, max_new=TOKENS, generator=None, deliver=out[i].append)
-                         for i, p in enumerate(prompts)], eos_ids=eos, pad_id=0, prefill_alone=True)
+                         for i, p in enumerate(prompts)], eos_ids=eos, pad_id=0)
     return out
 
 
@@ -65,29 +66,43 @@ def int8_model(loaded):
     return for_inference(copy.deepcopy(loaded[0]), "int8").eval()
 
 
-def test_every_linear_layer_but_the_outliers_becomes_int8_and_the_original_stays_float32(loaded, int8_model):
+def test_every_linear_layer_becomes_weight_only_int8_and_the_original_stays_float32(loaded, int8_model):
     import torch
 
-    from nbtools.server.engine.quantize import outlier_linears
+    from nbtools.server.engine.quantize import Int8WeightLinear
 
-    kept = outlier_linears(loaded[0])
-    assert kept and all(name.endswith("mlp.down_proj") for name in kept)  # SmolLM2's massive activations
-    assert "model.layers.11.mlp.down_proj" in kept and len(kept) < 12
-    quantized = [n for n, m in int8_model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
-    assert len(quantized) == 30 * 7 + 1 - len(kept)  # q, k, v, o, gate, up, down per layer, and the output layer
-    assert all(type(int8_model.get_submodule(name)) is torch.nn.Linear for name in kept)
+    layers = [m for m in int8_model.modules() if isinstance(m, Int8WeightLinear)]
+    assert len(layers) == 30 * 7 + 1  # q, k, v, o, gate, up, down per layer, and the output layer
+    assert not any(isinstance(m, torch.nn.Linear) for m in int8_model.modules())
+    assert all(layer.weight_int8.dtype == torch.int8 for layer in layers)
     assert int8_model.get_input_embeddings().weight.dtype == torch.float32  # the embedding keeps its rows
-    assert not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in loaded[0].modules())
+    assert not any(isinstance(m, Int8WeightLinear) for m in loaded[0].modules())
 
 
-def test_an_int8_batch_starts_each_answer_as_one_at_a_time_decoding_does(loaded, int8_model):
-    """Each prompt is prefilled on its own, so its first token is its own; later steps share one activation scale
-    per call at int8, so rows may drift apart (measured: "Hi" agreed for 4 tokens). float32 is exact (test_batch)."""
+def test_int8_ranks_first_what_float32_ranks_first_on_its_own_greedy_answers(loaded, int8_model):
+    """Teacher-forced on float32's greedy answers: the share of answer tokens int8 also ranks first (measured 97%
+    on the benchmark's prompts; the dynamic int8 it replaced: 65%)."""
+    import torch
+
+    model, tokenizer, eos = loaded
+    prompts = [prompt_ids(tokenizer, [{"role": "user", "content": q}]) for q in QUESTIONS]
+    agree = total = 0
+    for prompt, answer in zip(prompts, _decode(model, eos, prompts)):
+        ids = torch.tensor([prompt + answer])
+        with torch.inference_mode():
+            picks = [m(input_ids=ids).logits[0, len(prompt) - 1:-1].argmax(-1) for m in (model, int8_model)]
+        agree += int((picks[0] == picks[1]).sum())
+        total += len(answer)
+    assert total >= 3 * TOKENS and agree / total >= 0.9
+
+
+def test_an_int8_batch_decodes_what_one_at_a_time_decoding_does(loaded, int8_model):
+    """Activations are not quantized, so the rows of a batch do not touch each other."""
     _, tokenizer, eos = loaded
     prompts = [prompt_ids(tokenizer, [{"role": "user", "content": q}]) for q in QUESTIONS]
     assert len({len(p) for p in prompts}) == len(prompts)  # different lengths: left padding matters
     together, alone = _decode(int8_model, eos, prompts), [_decode(int8_model, eos, [p])[0] for p in prompts]
-    assert [t[0] for t in together] == [a[0] for a in alone]
+    assert together == alone
     assert all(len(t) == TOKENS or t[-1] in eos for t in together)
 
 

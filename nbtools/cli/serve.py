@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="torch threads of the training worker (default: every core; the API stays responsive)")
     parser.add_argument("--chat-precision", choices=("float32", "bfloat16", "int8"), default=None,
                         help="weights' precision for chat completions (default float32, the exact reference; int8 "
-                        "and bfloat16 read fewer weight bytes per token but their answers drift from float32's)")
+                        "(weight-only) and bfloat16 read fewer weight bytes per token but their greedy answers can "
+                        "part from float32's after a near tie)")
     parser.add_argument("--vllm", default=None, metavar="URL",
                         help="hand chat completions to the vLLM server at URL (fine-tuned models as LoRA adapters, "
                         "loaded as their jobs succeed); files and fine-tuning jobs stay here")

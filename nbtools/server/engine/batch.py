@@ -7,12 +7,8 @@ next token sits in the last column; position ids restart at each sequence's firs
 nothing but the masked columns), and then adds one token per live sequence per step. One forward over 8 prompts
 of ~45 tokens took 1.5-1.7 s of CPU against 2.3-2.5 s for 8 forwards (float32, 1 thread, load 5).
 
-``prefill_alone=True`` prefills each distinct prompt on its own and joins the caches left-padded instead, so pad
-positions never pass through the model: with int8 weights, whose activations are quantized with one scale per
-call, they would otherwise set the scale for everyone's prompt. (Models whose cache is not plain, such as
-sliding-window layers, prefill the left-padded batch at once anyway.) A sequence leaves the batch, and its rows
-leave the cache, when it emits an end-of-turn token, reaches its token limit, or its ``halted()`` says so (a stop
-string was seen, or the client went away).
+A sequence leaves the batch, and its rows leave the cache, when it emits an end-of-turn token, reaches its token
+limit, or its ``halted()`` says so (a stop string was seen, or the client went away).
 """
 
 from __future__ import annotations
@@ -52,35 +48,6 @@ def _left_padded(prompts: Sequence[list[int]], pad_id: int, device):
     return ids.to(device), mask.to(device), positions.to(device)
 
 
-def _prefill_alone(model, prompts: Sequence[list[int]], device):
-    """(last-position logits [B, V], one left-padded DynamicCache) from each distinct prompt run on its own.
-
-    None when the model's cache layers are not plain ``DynamicLayer`` ones (their state would not join this way).
-    """
-    import torch
-    from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
-
-    width = max(len(p) for p in prompts)
-    done: dict[tuple[int, ...], tuple] = {}
-    for prompt in prompts:
-        if tuple(prompt) not in done:
-            cache = DynamicCache(config=model.config)
-            ids = torch.tensor([prompt], dtype=torch.long, device=device)
-            logits = model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :]
-            if not all(type(layer) is DynamicLayer for layer in cache.layers):
-                return None
-            done[tuple(prompt)] = (logits, cache)
-    joined = DynamicCache(config=model.config)
-    rows = [done[tuple(p)] for p in prompts]
-    pads = [width - len(p) for p in prompts]
-    for index in range(len(rows[0][1].layers)):
-        keys = [torch.nn.functional.pad(c.layers[index].keys, (0, 0, pad, 0)) for (_, c), pad in zip(rows, pads)]
-        values = [torch.nn.functional.pad(c.layers[index].values, (0, 0, pad, 0)) for (_, c), pad in zip(rows, pads)]
-        joined.update(torch.cat(keys), torch.cat(values), index)
-    return torch.cat([logits for logits, _ in rows]), joined
-
-
 def _prefill_together(model, prompts: Sequence[list[int]], pad_id: int, device):
     """(last-position logits [B, V], one left-padded DynamicCache) from one forward over the distinct prompts
     left-padded; the rows of a repeated prompt are copies of its row."""
@@ -99,8 +66,7 @@ def _prefill_together(model, prompts: Sequence[list[int]], pad_id: int, device):
     return logits, cache
 
 
-def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], pad_id: int, device="cpu",
-                 prefill_alone: bool = False) -> None:
+def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], pad_id: int, device="cpu") -> None:
     """Generate every choice to its end, delivering tokens as they come (see the module doc)."""
     import torch
 
@@ -114,8 +80,7 @@ def decode_batch(model, choices: Sequence[Choice], *, eos_ids: frozenset[int], p
         presence = torch.tensor([c.params.presence_penalty for c in choices])
     made = [0] * len(choices)
     with torch.inference_mode():
-        prefilled = _prefill_alone(model, prompts, device) if prefill_alone and len(choices) > 1 else None
-        logits, cache = prefilled if prefilled is not None else _prefill_together(model, prompts, pad_id, device)
+        logits, cache = _prefill_together(model, prompts, pad_id, device)
         logits = logits.float()
         while live:
             if penalised:

@@ -20,7 +20,7 @@ templated prompt; ``completion_tokens`` counts every token generated for the cho
 included.
 
 `dtype` is the weights' precision for inference (see :mod:`.quantize`): "float32" (the default: the reference,
-what exports are checked against), "bfloat16", or "int8" (CPU). Each adapter is merged into its own copy of the
+what exports are checked against), "bfloat16", or "int8" (weight-only int8, CPU). Each adapter is merged into its own copy of the
 float32 base weights, which is then converted like the base, so an adapter decodes at the base model's speed.
 """
 
@@ -211,8 +211,7 @@ class ChatEngine:
                 with self._model_lock:
                     model = self._runner(first.base, first.adapter)
                     decode_batch(model, [c for r in batch for c in r.choices], eos_ids=first.base.eos_ids,
-                                 pad_id=first.base.tokenizer.pad_token_id, device=self._placement.device,
-                                 prefill_alone=self._precision == "int8")  # (one activation scale per call)
+                                 pad_id=first.base.tokenizer.pad_token_id, device=self._placement.device)
             except Exception as error:  # handed to every caller of the batch, which re-raises it
                 for request in batch:
                     request.events.put((None, error))
