@@ -64,3 +64,37 @@ def test_spilled_arrays_read_back_what_was_appended_between_writes():
     assert all(np.array_equal(store[i], w) for i, w in enumerate(written))
     assert store.disk_bytes() == 8 * sum(len(w) for w in written)
     store.close()
+
+
+@pytest.mark.parametrize("merge_every, max_run", [(1, 1 << 20), (7, 40), (64, 1 << 20)])
+def test_digest_table_finds_what_a_dict_of_lists_holds(merge_every, max_run):
+    from nbtools.corpus.digests import DigestTable
+
+    rng = np.random.default_rng(merge_every)
+    table = DigestTable(np.uint32, merge_every=merge_every, max_run=max_run)
+    reference: dict[int, list[int]] = {}
+    for number in range(600):
+        digests = rng.integers(0, 300, size=rng.integers(1, 4)).tolist()  # small range: many shared digests
+        table.add(digests, number)
+        for d in digests:
+            reference.setdefault(d, []).append(number)
+        query = rng.integers(0, 320, size=5)
+        numbers, which = table.find(query)
+        got = sorted(zip(which.tolist(), numbers.tolist()))
+        want = sorted((i, n) for i, d in enumerate(query.tolist()) for n in reference.get(d, []))
+        assert got == want
+    assert len(table) == sum(map(len, reference.values()))
+    if max_run == 40:
+        assert len(table._runs) > 1  # the cap keeps several runs
+
+
+def test_exact_index_tells_keys_apart_that_share_their_first_64_bits():
+    from nbtools.corpus.dedup import ExactIndex
+
+    index = ExactIndex()
+    a, b = "0123456789abcdef" + "0" * 16, "0123456789abcdef" + "1" * 16
+    assert index.check("x", a) is None
+    assert index.check("y", b) is None
+    assert index.check("z", b) == ("exact duplicate of conversation y", "y")
+    assert index.check("w", a) == ("exact duplicate of conversation x", "x")
+    index.close()

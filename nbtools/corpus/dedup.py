@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, Mapping
+from typing import ClassVar, Mapping, cast
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .digests import DigestTable
 from .lsh import BandIndex
-from .spill import SpilledArrays
+from .spill import SpilledArrays, SpilledStrings
 from .steps import Change, Step, StepOutcome, drop_conversations
 
 __all__ = ["RepeatedMessages", "ExactDuplicates", "NearDuplicates", "ExactIndex", "NearIndex", "NearSignature",
@@ -56,6 +58,14 @@ def conversation_texts(table: pd.DataFrame) -> dict[str, str]:
     for cid, group in ordered.groupby("conversation_id", sort=False):
         texts[cid] = " \n ".join(normalise_for_dedup(t) for t in group.text if isinstance(t, str))
     return texts
+
+
+def _texts_unless_given(table: pd.DataFrame, given: Mapping | None) -> dict:
+    """conversation_texts(table), or, when the keys or signatures were computed from them already (a worker did),
+    the same conversations in the same order with no text (the texts are not needed again)."""
+    if given is None:
+        return conversation_texts(table)
+    return {cid: "" for cid in pd.unique(table.conversation_id)}
 
 
 def _conversation_texts_by_row(table: pd.DataFrame) -> dict[str, str]:
@@ -113,24 +123,86 @@ def exact_key(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+class KeptIds:
+    """Conversation ids by number, in the order they were kept: strings on disk, other ids (a caller's table may
+    hold numbers) in a dict; with `lookup`, also which number holds an id (a 64-bit digest of each string id in
+    a :class:`~nbtools.corpus.digests.DigestTable`, checked against the id read back).
+
+    >>> ids = KeptIds(lookup=True)
+    >>> ids.append("a"), ids.append(7), ids.append("b")
+    (0, 1, 2)
+    >>> ids[1], ids[2], ids.number_of("b"), ids.number_of(7), ids.number_of("c")
+    (7, 'b', 2, 1, None)
+    >>> ids.close()
+    """
+
+    def __init__(self, *, lookup: bool = False) -> None:
+        self._strings = SpilledStrings()
+        self._others: dict[int, object] = {}
+        self._digests = DigestTable(np.uint64) if lookup else None
+        self._other_numbers: dict[object, int] = {}
+
+    def append(self, cid: object) -> int:
+        """Remember `cid` as the next number; that number."""
+        number = self._strings.append(cid if isinstance(cid, str) else "")
+        if not isinstance(cid, str):
+            self._others[number] = cid
+            self._other_numbers.setdefault(cid, number)
+        elif self._digests is not None:
+            self._digests.add((_digest64(cid),), number)
+        return number
+
+    def __getitem__(self, number: int) -> object:
+        return self._others[number] if number in self._others else self._strings[number]
+
+    def number_of(self, cid: object) -> int | None:
+        """The first number holding `cid` (needs `lookup`), or None."""
+        if self._digests is None:
+            raise TypeError("KeptIds(lookup=False) cannot look ids up")
+        if not isinstance(cid, str):
+            return self._other_numbers.get(cid)
+        return next((n for n in self._digests.numbers_of(_digest64(cid)) if self._strings[n] == cid), None)
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._strings.close()
+
+
 class ExactIndex:
-    """The conversations kept so far by ExactDuplicates, as digests only (memory grows by ~100 bytes a conversation).
+    """The conversations kept so far by ExactDuplicates, as digests only: each key's 128 bits in sorted NumPy runs
+    and an array, its conversation id on disk (read back for a duplicate's reason): ~28 bytes of memory a
+    conversation, where a dict of key and id strings took ~180.
 
     >>> index = ExactIndex()
     >>> index.check("a", exact_key("hi")), index.check("b", exact_key("hi"))
     (None, ('exact duplicate of conversation a', 'a'))
+    >>> index.close()
     """
 
     def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
+        self._table = DigestTable(np.uint64)  # the key's first 64 bits -> its number
+        self._rest = array("Q")  # by number: the key's last 64 bits
+        self._cids = KeptIds()  # by number: the conversation that holds the key (on disk)
 
     def check(self, cid: str, key: str) -> tuple[str, str] | None:
-        """(reason, duplicate_of) if `key` was seen before; otherwise remember `cid` as its first holder."""
-        first = self.seen.get(key)
-        if first is not None:
-            return f"exact duplicate of conversation {first}", first
-        self.seen[key] = cid
+        """(reason, duplicate_of) if `key` (an :func:`exact_key`) was seen before; otherwise remember `cid` as its
+        first holder."""
+        value = int(key, 16)
+        if value >> 128:
+            raise InputError("exact keys are 128-bit hex digests", field="key", value=key)
+        high, low = value >> 64, value & 0xFFFFFFFFFFFFFFFF
+        for number in self._table.numbers_of(high):
+            if self._rest[number] == low:
+                first = self._cids[number]
+                return f"exact duplicate of conversation {first}", cast(str, first)  # the id as given
+        number = self._cids.append(cid)
+        self._rest.append(low)
+        self._table.add((high,), number)
         return None
+
+    def close(self) -> None:
+        """Delete the file holding the kept conversations' ids."""
+        self._cids.close()
 
 
 @dataclass(frozen=True)
@@ -140,13 +212,18 @@ class ExactDuplicates(Step):
     name: ClassVar[str] = "exact_duplicates"
 
     def apply(self, table: pd.DataFrame) -> StepOutcome:
-        return self.apply_with(table, ExactIndex())
+        index = ExactIndex()
+        try:
+            return self.apply_with(table, index)
+        finally:
+            index.close()
 
     def apply_with(self, table: pd.DataFrame, index: ExactIndex,
                    keys: Mapping[str, str] | None = None) -> StepOutcome:
         """Apply against an index carried over from earlier chunks; `keys` are precomputed {cid: exact_key}."""
         reasons = {}
-        for cid, text in conversation_texts(table).items():
+        texts = _texts_unless_given(table, keys)
+        for cid, text in texts.items():
             found = index.check(cid, keys[cid] if keys is not None else exact_key(text))
             if found is not None:
                 reasons[cid] = found
@@ -165,7 +242,7 @@ class NearSignature:
 class NearIndex:
     """The conversations kept so far by NearDuplicates: their MinHash bands (:class:`~nbtools.corpus.lsh.BandIndex`,
     the candidates datasketch's MinHashLSH would give) and their shingle hashes, both on disk but for the band
-    digests (no texts; ~0.3 KB of memory a conversation, where MinHashLSH alone took ~5 KB)."""
+    digests (no texts; ~0.2 KB of memory a conversation, where MinHashLSH alone took ~5 KB)."""
 
     def __init__(self, step: "NearDuplicates") -> None:
         self.step = step
@@ -173,8 +250,7 @@ class NearIndex:
         # just above `threshold`, and the exact Jaccard of the shingle sets decides.
         threshold = max(0.05, step.threshold - step.candidate_margin)
         self.lsh = BandIndex(*_lsh_bands(threshold, step.num_perm))
-        self.cids: list[str] = []  # by key number: the order conversations were kept in
-        self.keys: dict[str, int] = {}
+        self._cids = KeptIds(lookup=True)  # by key number, on disk: the conversations in the order they were kept
         self._shingles = SpilledArrays(np.uint64)  # by key number, on disk: read back for candidates only
 
     def check(self, cid: str, signature: NearSignature | None) -> tuple[str, str] | None:
@@ -188,19 +264,22 @@ class NearIndex:
         matches = [(j, k) for j, k in scored if j >= self.step.threshold]
         if matches:
             similarity, best = max(matches, key=lambda jk: (jk[0], -jk[1]))  # ties: the earliest kept
-            return (f"near duplicate of conversation {self.cids[best]} (Jaccard {similarity:.2f} ≥ "
-                    f"{self.step.threshold})", self.cids[best])
-        if cid in self.keys:
+            first = self._cids[best]
+            return (f"near duplicate of conversation {first} (Jaccard {similarity:.2f} ≥ "
+                    f"{self.step.threshold})", cast(str, first))
+        if self._cids.number_of(cid) is not None:
             raise InputError("conversation id indexed twice", field="conversation_id", value=cid)
-        self.keys[cid] = self.lsh.insert(signature.minhash)
-        self.cids.append(cid)
+        key = self.lsh.insert(signature.minhash)
+        if self._cids.append(cid) != key:
+            raise RuntimeError(f"near-duplicate index out of step: band key {key}, id number {len(self._shingles)}")
         self._shingles.append(signature.shingles)
         return None
 
     def close(self) -> None:
-        """Delete the files holding the kept conversations' band values and shingle hashes."""
+        """Delete the files holding the kept conversations' band values, shingle hashes and ids."""
         self.lsh.close()
         self._shingles.close()
+        self._cids.close()
 
 
 @dataclass(frozen=True)
@@ -233,7 +312,8 @@ class NearDuplicates(Step):
                    signatures: Mapping[str, NearSignature | None] | None = None) -> StepOutcome:
         """Apply against an index carried over from earlier chunks; `signatures` are precomputed {cid: signature}."""
         reasons = {}
-        for cid, text in conversation_texts(table).items():
+        texts = _texts_unless_given(table, signatures)
+        for cid, text in texts.items():
             found = index.check(cid, signatures[cid] if signatures is not None else self.signature(text))
             if found is not None:
                 reasons[cid] = found
@@ -287,6 +367,11 @@ def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return lsh.b, lsh.r
+
+
+def _digest64(text: str) -> int:
+    """A 64-bit digest of `text` (BLAKE2b)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:

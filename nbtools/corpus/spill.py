@@ -22,7 +22,7 @@ from array import array
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SpilledArrays"]
+__all__ = ["SpilledArrays", "SpilledStrings"]
 
 
 class SpilledArrays:
@@ -62,3 +62,32 @@ class SpilledArrays:
     def close(self) -> None:
         """Delete the file."""
         self._file.close()
+
+
+class SpilledStrings:
+    """Append-only strings in a temporary file (UTF-8, lone surrogates kept); ``store[i]`` reads the i-th back.
+
+    >>> names = SpilledStrings()
+    >>> names.append("T-1"), names.append("Zoë")
+    (0, 1)
+    >>> names[1], len(names)
+    ('Zoë', 2)
+    >>> names.close()
+    """
+
+    def __init__(self, *, directory: str | None = None) -> None:
+        self._bytes = SpilledArrays(np.uint8, directory=directory)
+
+    def __len__(self) -> int:
+        return len(self._bytes)
+
+    def append(self, text: str) -> int:
+        """Write `text` as the next record; its number."""
+        return self._bytes.append(np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+
+    def __getitem__(self, number: int) -> str:
+        return self._bytes[number].tobytes().decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._bytes.close()

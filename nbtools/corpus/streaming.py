@@ -144,10 +144,9 @@ class _OrderedSteps:
         return table, changes, counts
 
     def close(self) -> None:
-        """Delete the near-duplicate indexes' files."""
+        """Delete the duplicate finders' files."""
         for index in self.indexes.values():
-            if isinstance(index, NearIndex):
-                index.close()
+            index.close()
 
 
 def _check(engine: str, workers: int, chunk_rows: int, steps: Sequence[Step]) -> None:

@@ -3,9 +3,14 @@
 The local engine's worker processes are forked from a forkserver that imports this module first, so the language
 model, the offensive-language model, the phone-number metadata and the steps' imports are loaded once there, and
 every worker shares those memory pages instead of loading its own copy (``nbtools.corpus.workers.ordered_map``).
+The objects loaded are then frozen out of the garbage collector's reach (``gc.freeze``): a collection in a worker
+would otherwise write to every object's header and so copy the pages the workers share (at 100k messages the two
+workers' peak PSS went 226 + 221 -> 164 + 207 MB with it).
 """
 
 from __future__ import annotations
+
+import gc
 
 import pandas as pd
 
@@ -33,3 +38,5 @@ def warm_models() -> None:
 
 
 warm_models()
+gc.collect()
+gc.freeze()  # what is loaded now stays shared: no collection in a worker touches it
