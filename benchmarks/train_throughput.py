@@ -9,7 +9,12 @@ shuffle, batches padded to their longest example, float32), and prints both rate
 
     python benchmarks/train_throughput.py [--examples 80] [--epochs 3] [--batch-size 4] [--max-length 256]
                                           [--rank 16] [--threads N] [--keep DIR] [--no-group] [--precision P]
-                                          [--attention A] [--float32-frozen] [--skip-plain]
+                                          [--attention A] [--float32-frozen] [--skip-plain] [--processes N]
+
+``--processes N`` trains the engine's part on N processes at once, as the local server does when a job's batch splits
+over the cores (:mod:`nbtools.server.data_parallel`: PyTorch DDP over gloo, one thread each on 2 cores); their
+start-up (spawn, imports, model load) then counts in the wall time, and the per-step time is the wall time after the
+first step divided by the remaining steps, as for one process. Only the engine's default settings are available there.
 
 Trained tokens are the engine's definition: every non-padding token processed, summed over epochs. Tokens per
 second divide them by the training time (model loading excluded, reported apart). The CPU is shared with whatever
@@ -147,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--float32-frozen", action="store_true",
                         help="the engine without frozen base weights held in bfloat16 under bf16 autocast")
     parser.add_argument("--skip-plain", action="store_true", help="no plain-loop comparison")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="engine training processes (data parallel, as the local server's automatic setting)")
     args = parser.parse_args(argv)
+    if args.processes > 1 and (args.rank != 16 or args.no_group or args.precision != "auto"
+                               or args.attention != "auto" or args.float32_frozen):
+        parser.error("--processes > 1 runs the engine's default settings: drop --rank, --no-group, --precision, "
+                     "--attention and --float32-frozen")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp) / "run"
@@ -167,7 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         hooks = ProgressHooks()
         load_avg = os.getloadavg()[0]
         start = time.perf_counter()
-        result = train(spec, hooks, options=options)
+        if args.processes > 1:
+            from nbtools.server.data_parallel import train_data_parallel
+
+            per_process = max(1, (args.threads or os.cpu_count() or 1) // args.processes)
+            result = train_data_parallel(spec, hooks, processes=args.processes, threads_per_process=per_process,
+                                         max_length=args.max_length)
+        else:
+            result = train(spec, hooks, options=options)
         wall = time.perf_counter() - start
         if hooks.bar is not None:
             hooks.bar.close()
@@ -181,14 +199,15 @@ def main(argv: list[str] | None = None) -> int:
           f"max length {args.max_length}, LoRA rank {args.rank} (all linear projections), "
           f"learning rate {learning_rate('supervised', 1.0):g}")
     print(f"cores={os.cpu_count()} load average at start={load_avg:.2f} (CPU shared with other work)")
-    print(f"wall time (load + train + save): {wall:.1f} s; {steps} steps, {step_time:.2f} s per step")
+    print(f"wall time (load + train + save): {wall:.1f} s; {steps} steps, {step_time:.2f} s per step; "
+          f"{args.processes} training process(es); first step after {hooks.first_step_at - start:.1f} s")
     engine_rate = result.trained_tokens / train_time
-    print(f"engine (group_by_length={not args.no_group}, precision={args.precision}, attention={args.attention}, "
+    print(f"engine ({args.processes} process(es), group_by_length={not args.no_group}, precision={args.precision}, attention={args.attention}, "
           f"bf16 frozen weights={not args.float32_frozen}): trained tokens "
           f"{result.trained_tokens:,}; {engine_rate:.0f} trained tokens/s")
     # CPU time (all of the process's threads) per step: the comparison that holds when other work shares the CPU
     engine_cpu_rate = None
-    if steps > 1 and hooks.first_step_cpu is not None and hooks.last_step_cpu is not None:
+    if args.processes == 1 and steps > 1 and hooks.first_step_cpu is not None and hooks.last_step_cpu is not None:
         engine_cpu_step = (hooks.last_step_cpu - hooks.first_step_cpu) / (steps - 1)
         engine_cpu_rate = result.trained_tokens / (engine_cpu_step * steps)
         print(f"engine CPU time: {engine_cpu_step:.2f} CPU s per step; {engine_cpu_rate:.0f} trained tokens per CPU s")

@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="offer a Hugging Face causal LM directory as base model ID (repeatable)")
     parser.add_argument("--train-threads", type=int, default=None, metavar="N",
                         help="torch threads of the training worker (default: every core; the API stays responsive)")
+    parser.add_argument("--train-processes", type=int, default=None, metavar="N",
+                        help="processes one job trains on, data parallel (default: one per core for supervised "
+                        "CPU jobs of at least 20 steps whose batch splits evenly; 1 turns it off)")
     parser.add_argument("--chat-precision", choices=("float32", "bfloat16", "int8"), default=None,
                         help="weights' precision for chat completions (default float32, the exact reference; int8 "
                         "(weight-only) and bfloat16 read fewer weight bytes per token but their greedy answers can "
@@ -83,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
             extra += ["--train-threads", str(args.train_threads)]
         if args.vllm:
             extra += ["--vllm", args.vllm]
+        if args.train_processes:
+            extra += ["--train-processes", str(args.train_processes)]
         if args.chat_precision:
             extra += ["--chat-precision", args.chat_precision]
         server = ensure_local_server(data_dir=data_dir, port=args.port, api_key=_key(args.api_key_file),
@@ -93,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     from ..server.runner import serve
 
     config = load_config(data_dir, host=args.host, port=args.port, api_key=_key(args.api_key_file),
-                         base_models=base_models, train_threads=args.train_threads, vllm_url=args.vllm,
+                         base_models=base_models, train_threads=args.train_threads,
+                         train_processes=args.train_processes, vllm_url=args.vllm,
                          chat_precision=args.chat_precision)
     serve(config, console=not args.quiet)
     return 0

@@ -215,10 +215,30 @@ def _succeed(store: Store, config: ServerConfig, hooks: JobHooks, result: TrainR
         (config.data_dir / "files" / result_file).unlink(missing_ok=True)
 
 
+def _train(spec: TrainSpec, hooks: JobHooks, config: ServerConfig, n_examples: int | None) -> TrainResult:
+    """Train in this process, or on several processes when the job's batch splits over the cores."""
+    import torch
+
+    from . import engine
+    from .data_parallel import processes_for, train_data_parallel
+
+    threads = config.resolved_train_threads()
+    processes = processes_for(config.train_processes, method=spec.method,
+                              batch_size=spec.hyperparameters.batch_size, cores=threads,
+                              cuda=torch.cuda.is_available(), steps=None if not n_examples else
+                              spec.hyperparameters.n_epochs * -(-n_examples // spec.hyperparameters.batch_size))
+    if processes == 1:
+        return engine.train(spec, hooks, options=engine.TrainOptions(num_threads=threads,
+                                                                     max_length=config.train_max_length))
+    per_process = max(1, threads // processes)
+    hooks.on_log(f"Training on {processes} processes of {per_process} thread{'s' if per_process > 1 else ''} "
+                 f"each (data parallel), batch {spec.hyperparameters.batch_size // processes} per process")
+    return train_data_parallel(spec, hooks, processes=processes, threads_per_process=per_process,
+                               max_length=config.train_max_length, poll_seconds=config.poll_seconds)
+
+
 def run_job(store: Store, config: ServerConfig, job: dict[str, Any], stop: threading.Event) -> None:
     """Train one claimed (``running``) job to its end: succeeded, paused, cancelled or failed."""
-    from . import engine
-
     job_id = job["id"]
     hooks = JobHooks(store, config, job, stop)
     try:
@@ -240,8 +260,7 @@ def run_job(store: Store, config: ServerConfig, job: dict[str, Any], stop: threa
             output_dir=config.data_dir / "jobs" / job_id,
             resume_from=Path(job["resume_from"]) if job["resume_from"] else None,
         )
-        result = engine.train(spec, hooks, options=engine.TrainOptions(
-            num_threads=config.resolved_train_threads(), max_length=config.train_max_length))
+        result = _train(spec, hooks, config, job["n_examples"])
     except Exception as exc:
         log.exception("job %s failed", job_id)
         fail_job(store, job_id, code="training_failed", param=None, status_in=("running", "paused", "queued"),

@@ -12,43 +12,23 @@ the API key) in the environment variable ``NBTOOLS_WORKER_CONFIG``.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import fcntl
 import logging
 import os
 import signal
 import sys
 import threading
-import time
 
 from .config import ServerConfig
 from .supervisor import CONFIG_ENV, thread_env
 from .jobrun import resumable_checkpoint, run_job, validate_job
 from .lifecycle import claim_next, recover_interrupted
+from .lifeline import die_with_parent
 from .store import Store
 
 __all__ = ["main", "serve_jobs"]
 
-_PR_SET_PDEATHSIG = 1
 log = logging.getLogger("nbtools.server.worker")
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Exit when the server process goes away, however it ends (kill -9 included)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the watchdog below still works
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(0)
-
-    def watchdog() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent_pid:
-                os._exit(0)
-
-    threading.Thread(target=watchdog, name="parent-watchdog", daemon=True).start()
 
 
 def _validate_loop(store: Store, config: ServerConfig, stop: threading.Event) -> None:
@@ -84,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nbtools.server.worker")
     parser.add_argument("--parent-pid", type=int, required=True)
     args = parser.parse_args(argv)
-    _die_with_parent(args.parent_pid)
+    die_with_parent(args.parent_pid)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig.model_validate_json(os.environ[CONFIG_ENV])
     threads = config.resolved_train_threads()

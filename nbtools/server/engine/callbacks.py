@@ -12,8 +12,11 @@ complete (see :mod:`.checkpoints`) and reports it through ``hooks.on_checkpoint`
 mid-epoch is marked (kind "pause") but not reported there: the server lists epoch checkpoints only. The run's
 :class:`~.contract.TrainResult` names it instead, and :func:`~.checkpoints.latest_checkpoint` finds it on disk.
 
-Under ``accelerate launch`` every process runs this callback; only the main one reports, all of them poll
-``control()`` (which must then answer the same on every process, e.g. from a shared file).
+Under ``accelerate launch`` (or any launcher of several processes) every process runs this callback; only the main
+one reports. All of them poll ``control()`` and then agree on the strictest answer (cancel over pause over continue,
+one tiny all-reduce a step), so a control file written between two ranks' reads cannot leave one rank training
+while the other stops. Every rank reaches ``on_save`` before the main one marks the checkpoint complete (a barrier),
+so a complete marker means every rank's files (its RNG state) are in place.
 """
 
 from __future__ import annotations
@@ -25,12 +28,36 @@ from typing import Callable
 from transformers import TrainerCallback
 
 from .checkpoints import write_marker
-from .contract import CheckpointInfo, StepMetrics, TrainHooks
+from .contract import CheckpointInfo, Control, StepMetrics, TrainHooks
 
-__all__ = ["HooksCallback", "Evaluator"]
+__all__ = ["HooksCallback", "Evaluator", "agreed_control"]
+
+_CONTROLS: tuple[Control, ...] = ("continue", "pause", "cancel")  # in order of strictness
 
 # (which: "batch" | "full", step) -> (loss, mean token accuracy)
 Evaluator = Callable[[str, int], tuple[float, float]]
+
+
+def _distributed():
+    import torch.distributed as dist
+
+    return dist if dist.is_available() and dist.is_initialized() else None
+
+
+def agreed_control(decision: Control) -> Control:
+    """The strictest of every process's `decision` (this process's alone outside a process group).
+
+    >>> agreed_control("pause")
+    'pause'
+    """
+    dist = _distributed()
+    if dist is None:
+        return decision
+    import torch
+
+    code = torch.tensor([_CONTROLS.index(decision)], dtype=torch.int64)
+    dist.all_reduce(code, op=dist.ReduceOp.MAX)
+    return _CONTROLS[int(code.item())]
 
 
 class HooksCallback(TrainerCallback):
@@ -92,7 +119,7 @@ class HooksCallback(TrainerCallback):
         self.last_metrics = metrics
         if state.is_world_process_zero:
             self.hooks.on_step(metrics, int(state.num_input_tokens_seen))
-        decision = self.hooks.control()
+        decision = agreed_control(self.hooks.control())
         if decision == "pause":
             self.stop_reason = "paused"
             control.should_save = True
@@ -112,6 +139,9 @@ class HooksCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         step = state.global_step
         self._saved_step = step
+        dist = _distributed()
+        if dist is not None:
+            dist.barrier()  # every rank's part of the checkpoint is written before it is marked complete
         if not state.is_world_process_zero:
             return
         path = Path(args.output_dir) / f"checkpoint-{step}"

@@ -13,7 +13,10 @@ CPU processes over gloo; without it, or a config file, accelerate 1.15 starts on
 ``spec.json`` holds the :class:`~.contract.TrainSpec` fields (paths as strings, ``hyperparameters`` as an object).
 The main process prints one JSON object per line: ``{"event": "log" | "step" | "checkpoint" | "result", ...}``; the
 result line also says how many processes trained and over which backend (``"world_size"``, ``"backend"``).
-Pause or cancel by writing ``pause`` or ``cancel`` into ``--control-file`` (every process reads it, so they agree).
+Pause or cancel by writing ``pause`` or ``cancel`` into ``--control-file`` (every process reads it; the ranks then
+agree on the strictest answer, see :mod:`.callbacks`). :func:`relay_event` turns those lines back into
+:class:`~.contract.TrainHooks` calls: the local server's worker trains on several CPU processes that way
+(:mod:`nbtools.server.data_parallel`). With ``NBTOOLS_PARENT_PID`` set, a process exits when that parent goes away.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from typing import Any, Mapping, TextIO
 from ...errors import InputError
 from .contract import CheckpointInfo, Control, Hyperparameters, StepMetrics, TrainResult, TrainSpec
 
-__all__ = ["spec_from_json", "JsonLinesHooks", "main"]
+__all__ = ["spec_from_json", "spec_to_json", "JsonLinesHooks", "relay_event", "main", "PARENT_PID_ENV"]
 
 _PATHS = ("training_file", "validation_file", "output_dir", "resume_from")
+PARENT_PID_ENV = "NBTOOLS_PARENT_PID"  # set by a parent that wants its training processes to die with it
 
 
 def spec_from_json(data: Mapping[str, Any]) -> TrainSpec:
@@ -56,6 +60,75 @@ def spec_from_json(data: Mapping[str, Any]) -> TrainSpec:
         return TrainSpec(**values)
     except (KeyError, TypeError) as error:
         raise InputError(f"not a complete TrainSpec: {error}") from None
+
+
+def spec_to_json(spec: TrainSpec) -> dict[str, Any]:
+    """The JSON form of a TrainSpec (:func:`spec_from_json`'s inverse).
+
+    >>> spec = spec_from_json({"job_id": "j", "method": "supervised", "base_model": "m", "training_file": "t.jsonl",
+    ...     "validation_file": None, "seed": 1, "output_dir": "out",
+    ...     "hyperparameters": {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0}})
+    >>> spec_from_json(json.loads(json.dumps(spec_to_json(spec)))) == spec
+    True
+    """
+    data = asdict(spec)
+    for name in _PATHS:
+        if data.get(name) is not None:
+            data[name] = str(data[name])
+    return data
+
+
+def _metrics(data: Mapping[str, Any]) -> StepMetrics:
+    names = {f.name for f in fields(StepMetrics)}
+    return StepMetrics(**{k: v for k, v in data.items() if k in names})
+
+
+def relay_event(line: str, hooks: Any) -> TrainResult | None:
+    """Pass one JSON line of :class:`JsonLinesHooks` on to `hooks` (TrainHooks); the result line's TrainResult.
+
+    A line that is not an event (a library printing to stdout) becomes an info log.
+
+    >>> class Seen:
+    ...     def __init__(self): self.calls = []
+    ...     def on_log(self, message, level="info"): self.calls.append((level, message))
+    ...     def on_step(self, metrics, trained_tokens): self.calls.append((metrics.step, trained_tokens))
+    >>> seen = Seen()
+    >>> relay_event('{"event": "step", "step": 2, "total_steps": 9, "train_loss": 1.5, '
+    ...             '"train_mean_token_accuracy": 0.5, "trained_tokens": 310}', seen)
+    >>> relay_event('{"event": "result", "status": "paused", "final_adapter": null, "trained_tokens": 310, '
+    ...             '"steps_done": 2, "total_steps": 9, "resume_checkpoint": "out/checkpoint-2", "world_size": 2}', seen)
+    TrainResult(status='paused', final_adapter=None, trained_tokens=310, steps_done=2, total_steps=9, \
+resume_checkpoint=PosixPath('out/checkpoint-2'))
+    >>> relay_event("hello", seen); seen.calls
+    [(2, 310), ('info', 'hello')]
+    """
+    try:
+        data = json.loads(line)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or "event" not in data:
+        if line.strip():
+            hooks.on_log(line.strip())
+        return None
+    event = data.pop("event")
+    if event == "log":
+        hooks.on_log(str(data["message"]), data.get("level", "info"))
+    elif event == "step":
+        tokens = int(data.pop("trained_tokens"))
+        hooks.on_step(_metrics(data), tokens)
+    elif event == "checkpoint":
+        hooks.on_checkpoint(CheckpointInfo(step=int(data["step"]), epoch=int(data["epoch"]), path=Path(data["path"]),
+                                           metrics=_metrics(data["metrics"])))
+    elif event == "result":
+        def path(key: str) -> Path | None:
+            return Path(data[key]) if data.get(key) else None
+
+        return TrainResult(status=data["status"], final_adapter=path("final_adapter"),
+                           trained_tokens=int(data["trained_tokens"]), steps_done=int(data["steps_done"]),
+                           total_steps=int(data["total_steps"]), resume_checkpoint=path("resume_checkpoint"))
+    else:
+        raise InputError("unknown training event", field="event", value=event)
+    return None
 
 
 class JsonLinesHooks:
@@ -99,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch threads per process (default: one per core)")
     parser.add_argument("--max-length", type=int, default=TrainOptions.max_length, help="tokens per example")
     args = parser.parse_args(argv)
+    if os.environ.get(PARENT_PID_ENV):
+        from ..lifeline import die_with_parent
+
+        die_with_parent(int(os.environ[PARENT_PID_ENV]))
     spec = spec_from_json(json.loads(args.spec.read_text(encoding="utf-8")))
     hooks = JsonLinesHooks(control_file=args.control_file, main_process=os.environ.get("RANK", "0") == "0")
     try:

@@ -47,7 +47,10 @@ def _engine_trainer_class():
                 return super()._get_train_sampler(train_dataset)
             dataset = train_dataset if train_dataset is not None else self.train_dataset
             lengths = [len(ids) for ids in dataset["input_ids"]]
-            return LengthGroupedSampler(lengths, self.args.train_batch_size * self.args.gradient_accumulation_steps,
+            # grouped by the global batch: with several processes, rank r takes every r-th per-process batch
+            # (accelerate's BatchSamplerShard), so each step trains the same examples as one process would
+            global_batch = self.args.train_batch_size * self.args.gradient_accumulation_steps * self.args.world_size
+            return LengthGroupedSampler(lengths, global_batch,
                                         seed=self.args.data_seed if self.args.data_seed is not None
                                         else self.args.seed)
 

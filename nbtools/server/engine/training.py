@@ -134,6 +134,7 @@ def _trainer_args(spec: TrainSpec, placement: Placement) -> dict:
         use_cpu=placement.device == "cpu",
         include_num_input_tokens_seen="non_padding",
         save_only_model=False,
+        ddp_find_unused_parameters=False,  # every LoRA weight takes part in every step: skip DDP's extra graph walk
     )
 
 
@@ -267,7 +268,7 @@ def _train(spec: TrainSpec, hooks: TrainHooks, options: TrainOptions) -> TrainRe
         hold_frozen_linears_in(trainer.model, torch.bfloat16)  # after PEFT froze the base: adapters stay float32
     trainer.remove_callback(PrinterCallback)  # progress goes through the hooks, not stdout
     if n_valid:
-        callback.evaluator = _evaluator(trainer, args["per_device_eval_batch_size"])
+        callback.evaluator = _evaluator(trainer, spec.hyperparameters.batch_size)
 
     hp = spec.hyperparameters
     hooks.on_log(f"Training {spec.method} LoRA (rank {options.lora_rank}) on {n_train} examples"
