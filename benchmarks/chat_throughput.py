@@ -12,7 +12,9 @@ Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 12
    merged into its own copy of the base weights at every precision);
 3. aggregate: `--concurrent` requests (default 8, different prompts) sent at once from threads; completion tokens
    of all of them divided by the wall time until the last one ends.
-``--plain`` adds transformers' ``model.generate`` on the same prompts (the engine's old path).
+``--plain`` adds transformers' ``model.generate`` on the same prompts (the engine's old path). Each precision runs
+in a process of its own with the API process's OpenMP settings (:mod:`nbtools.server.openmp`), as the server runs
+one engine.
 
     python benchmarks/chat_throughput.py [--adapter DIR] [--concurrent 8] [--precisions float32,int8,bfloat16]
 
@@ -23,13 +25,18 @@ with whatever else runs: the load average is printed with every figure.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import nbtools.server.engine  # noqa: F401  (sets OMP_WAIT_POLICY before torch loads)
+from nbtools.server.openmp import prepare_chat_process
+
+prepare_chat_process()  # before torch loads: the API process's OpenMP wait settings (see nbtools.server.openmp)
 from nbtools.server.engine import ChatEngine, GenerationParams
 from prompts import PROMPTS  # benchmarks/prompts.py, beside this script
 
@@ -122,17 +129,24 @@ def greedy_ids(engine: ChatEngine, prompts: list[str]) -> list[list[int]]:
 
 def forced_agreement(engine: ChatEngine, prompts: list[str], reference: list[list[int]]) -> float:
     """Share of the `reference` answers' tokens the engine's model ranks first given the prompt and the tokens
-    before (teacher forcing: one forward per prompt, so one early difference does not decide the rest)."""
+    before (teacher forcing: one forward per prompt, so one early difference does not decide the rest). The
+    forwards run on the engine's decoding thread: torch work on this thread as well would slow the decoding
+    that the next figures measure (see nbtools.server.engine.generate)."""
     import torch
 
     base = engine._base(BASE)
-    hits, total = 0, 0
-    with torch.inference_mode():
-        for prompt, answer in zip(prompts, reference):
-            ids = engine._prompt_ids(base, _ask(prompt))
-            logits = base.runner(input_ids=torch.tensor([ids + answer[:-1]])).logits[0, len(ids) - 1:]
-            hits += sum(a == b for a, b in zip(logits.float().argmax(-1).tolist(), answer))
-            total += len(answer)
+
+    def count() -> tuple[int, int]:
+        hits, total = 0, 0
+        with torch.inference_mode():
+            for prompt, answer in zip(prompts, reference):
+                ids = engine._prompt_ids(base, _ask(prompt))
+                logits = base.runner(input_ids=torch.tensor([ids + answer[:-1]])).logits[0, len(ids) - 1:]
+                hits += sum(a == b for a, b in zip(logits.float().argmax(-1).tolist(), answer))
+                total += len(answer)
+        return hits, total
+
+    hits, total = engine._on_decoder(count)
     return hits / max(1, total)
 
 
@@ -146,6 +160,32 @@ def agreement(reference: list[list[int]], other: list[list[int]]) -> tuple[float
     return same / len(reference), prefix / len(reference)
 
 
+def measure(precision: str, args: argparse.Namespace, adapter: Path, reference_file: Path) -> None:
+    """Print one precision's figures (run in a process of its own, as the server runs one engine). float32 writes
+    its greedy answers to `reference_file`; the others compare theirs with it."""
+    singles = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
+    many = [PROMPTS[i % len(PROMPTS)] for i in range(args.concurrent)]
+    engine = ChatEngine(num_threads=args.threads, dtype=precision)
+    answers = greedy_ids(engine, PROMPTS)
+    if precision == "float32":
+        reference_file.write_text(json.dumps(answers), encoding="utf-8")
+    reference = json.loads(reference_file.read_text(encoding="utf-8"))
+    if precision != "float32":
+        same, prefix = agreement(reference, answers)
+        print(f"{precision} vs float32 greedy answers on {len(PROMPTS)} prompts: {same:.0%} identical "
+              f"token ids, {prefix:.0%} of tokens before the first difference (mean)")
+    print(f"{precision} teacher-forced on float32's answers: {forced_agreement(engine, PROMPTS, reference):.1%}"
+          " of their tokens also ranked first")
+    for label, which in (("base model", None), ("LoRA adapter", adapter)):
+        rate, tokens = single_rate(engine, which, singles)
+        print(f"single stream, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s  ({tokens} tokens, "
+              f"load {os.getloadavg()[0]:.2f})")
+    for label, which in (("base model", None), ("LoRA adapter", adapter)):
+        rate, tokens = concurrent_rate(engine, which, many)
+        print(f"{args.concurrent} concurrent, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s "
+              f"aggregate ({tokens} tokens, load {os.getloadavg()[0]:.2f})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", type=Path, help="a trained LoRA adapter dir (default: a random rank-16 one)")
@@ -156,38 +196,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated engine precisions to measure (float32 is always the reference)")
     parser.add_argument("--max-tokens", type=int, default=NEW_TOKENS, help="new tokens per answer (default 128)")
     parser.add_argument("--plain", action="store_true", help="also time plain model.generate (the old path)")
+    parser.add_argument("--only", help=argparse.SUPPRESS)  # one precision, in the child process
+    parser.add_argument("--reference", type=Path, help=argparse.SUPPRESS)  # float32's answers (child process)
     args = parser.parse_args(argv)
     global GREEDY
     GREEDY = GenerationParams(temperature=0, max_tokens=args.max_tokens)
-    singles = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
-    many = [PROMPTS[i % len(PROMPTS)] for i in range(args.concurrent)]
+    if args.only:
+        measure(args.only, args, args.adapter, args.reference)
+        return 0
     precisions = ["float32", *[p for p in args.precisions.split(",") if p and p != "float32"]]
     print(f"cores={os.cpu_count()} load average={os.getloadavg()[0]:.2f} (CPU shared with other work)")
-    reference: list[list[int]] = []
     with tempfile.TemporaryDirectory() as tmp:
         adapter = args.adapter or random_adapter(Path(tmp) / "adapter")
-        for precision in precisions:
-            engine = ChatEngine(num_threads=args.threads, dtype=precision)
-            answers = greedy_ids(engine, PROMPTS)
-            if precision == "float32":
-                reference = answers
-            else:
-                same, prefix = agreement(reference, answers)
-                print(f"{precision} vs float32 greedy answers on {len(PROMPTS)} prompts: {same:.0%} identical "
-                      f"token ids, {prefix:.0%} of tokens before the first difference (mean)")
-            print(f"{precision} teacher-forced on float32's answers: {forced_agreement(engine, PROMPTS, reference):.1%}"
-                  " of their tokens also ranked first")
-            for label, which in (("base model", None), ("LoRA adapter", adapter)):
-                rate, tokens = single_rate(engine, which, singles)
-                print(f"single stream, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s  ({tokens} tokens, "
-                      f"load {os.getloadavg()[0]:.2f})")
-            for label, which in (("base model", None), ("LoRA adapter", adapter)):
-                rate, tokens = concurrent_rate(engine, which, many)
-                print(f"{args.concurrent} concurrent, {precision:<8}, {label:<13} {rate:6.1f} completion tokens/s "
-                      f"aggregate ({tokens} tokens, load {os.getloadavg()[0]:.2f})")
-            del engine
+        passed = ["--concurrent", str(args.concurrent), "--prompts", str(args.prompts), "--max-tokens",
+                  str(args.max_tokens), *(["--threads", str(args.threads)] if args.threads else [])]
+        for precision in precisions:  # one process each: a second engine's threads in the same process slowed
+            # int8 single-stream decoding from 28.7 to 18.7 tokens/s here (see benchmarks/README.md)
+            subprocess.run([sys.executable, __file__, "--only", precision, "--adapter", str(adapter),
+                            "--reference", str(Path(tmp) / "reference.json"), *passed], check=True)
         if args.plain:
-            print(f"plain model.generate (old path), base, one at a time {plain_generate_rate(singles):6.1f} tokens/s")
+            rate = plain_generate_rate(PROMPTS[: args.prompts])
+            print(f"plain model.generate (old path), base, one at a time {rate:6.1f} tokens/s")
     return 0
 
 

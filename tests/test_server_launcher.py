@@ -13,6 +13,7 @@ import time
 import openai
 import pytest
 
+from nbtools.basemodels import available_base_models
 from nbtools.errors import ConfigError
 from nbtools.backend import client_backend, connect
 from nbtools.server.launcher import ensure_local_server, running_server_url, server_status, stop_local_server
@@ -137,7 +138,8 @@ def test_foreground_serve_with_key_file_and_extra_base_model(tmp_path):
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{info['port']}/v1", api_key="nb-foreground-key-0001",
                                max_retries=0)
         ids = wait_for(lambda: _try_ids(client), timeout=30, what="the server to answer")
-        assert ids == ["smollm2-135m-instruct", "my-model"]
+        # the default first, then the one given here; gemma3-270m too where its package is installed
+        assert ids[0] == "smollm2-135m-instruct" and sorted(ids) == sorted([*available_base_models(), "my-model"])
     finally:
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=90)[0]
@@ -151,3 +153,35 @@ def _try_ids(client):
     except openai.APIConnectionError:
         time.sleep(0.1)
         return None
+
+
+def _environ(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/environ", "rb") as handle:
+        pairs = [item.split(b"=", 1) for item in handle.read().split(b"\0") if b"=" in item]
+    return {key.decode(): value.decode() for key, value in pairs}
+
+
+def test_the_api_process_spins_briefly_for_chat_and_its_training_worker_sleeps(home, monkeypatch):
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "NBTOOLS_CHAT_OMP_WAIT"):
+        monkeypatch.delenv(name, raising=False)
+    server = ensure_local_server(home=home)
+    worker = _worker_pid(server.data_dir)
+    # the API process sets its chat wait settings itself, before torch loads (its start environment does not
+    # have them), and says so in its log; the worker it starts gets an environment without them
+    assert "OMP_WAIT_POLICY" not in _environ(server.pid)
+    log = (server.data_dir / "logs" / "server.log").read_text()
+    assert "chat decoding: OpenMP waiters OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=2000000 (bounded spinning, set by " \
+           "nbtools)" in log
+    worker_env = _environ(worker)
+    assert not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "NBTOOLS_CHAT_OMP_WAIT"} & set(worker_env)
+    assert "OMP_NUM_THREADS" in worker_env and "NBTOOLS_WORKER_CONFIG" in worker_env
+
+
+def test_a_wait_policy_the_user_set_is_kept_for_chat_and_training(home, monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    server = ensure_local_server(home=home)
+    worker = _worker_pid(server.data_dir)
+    log = (server.data_dir / "logs" / "server.log").read_text()
+    assert "chat decoding: OpenMP waiters OMP_WAIT_POLICY=PASSIVE (set by the user)" in log
+    assert _environ(worker)["OMP_WAIT_POLICY"] == "PASSIVE"

@@ -95,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"local server: {server.base_url} (pid {server.pid}, API key {mask_secret(server.api_key)} "
               f"in {data_dir / 'api_key'})")
         return 0
+    from ..server.openmp import prepare_chat_process
+
+    prepare_chat_process()  # before torch loads in this process: chat decoding with bounded spinning
     from ..server.runner import serve
 
     config = load_config(data_dir, host=args.host, port=args.port, api_key=_key(args.api_key_file),

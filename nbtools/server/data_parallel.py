@@ -31,6 +31,7 @@ from typing import IO
 from ..errors import NbtoolsError
 from .engine.contract import TrainHooks, TrainResult, TrainSpec
 from .engine.launch import PARENT_PID_ENV, relay_event, spec_to_json
+from .openmp import training_environment
 from .supervisor import thread_env
 
 __all__ = ["processes_for", "AUTO_MIN_STEPS", "train_data_parallel", "TrainingProcessError", "SPEC_FILE", "CONTROL_FILE"]
@@ -113,7 +114,8 @@ def train_data_parallel(spec: TrainSpec, hooks: TrainHooks, *, processes: int, t
     last = hooks.control()
     _write_control(control, last)
     port = _free_port()
-    env_base = {**os.environ, **thread_env(threads_per_process), PARENT_PID_ENV: str(os.getpid()),
+    env_base = {**training_environment(os.environ), **thread_env(threads_per_process),
+                PARENT_PID_ENV: str(os.getpid()),
                 "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(processes),
                 "LOCAL_WORLD_SIZE": str(processes), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "nbtools.server.engine.launch", str(spec_path), "--control-file", str(control),

@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 from ..errors import ConfigError
 from .config import ServerConfig
+from .openmp import describe_chat_wait
 
 __all__ = ["serve", "read_server_info", "SERVER_INFO", "LOCK_FILE"]
 
@@ -112,6 +113,8 @@ def serve(config: ServerConfig, *, console: bool = True) -> None:
                                "auth": config.api_key is not None})
         log.info("nbtools server on http://%s:%d/v1 (data: %s, API key: %s)", config.host, port, data_dir,
                  "required" if config.api_key else "not required")
+        log.info("chat decoding: OpenMP waiters %s (training processes: the engine's sleeping default)",
+                 describe_chat_wait(os.environ))
         server = uvicorn.Server(uvicorn.Config(create_app(config), log_config=None, lifespan="on",
                                                timeout_graceful_shutdown=5))
         with _signals_end_quietly():

@@ -15,6 +15,7 @@ import threading
 import time
 
 from .config import ServerConfig
+from .openmp import training_environment
 
 __all__ = ["WorkerSupervisor", "CONFIG_ENV", "thread_env"]
 
@@ -53,7 +54,7 @@ class WorkerSupervisor:
     def _spawn(self) -> subprocess.Popen:
         logs = self.config.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **thread_env(self.config.resolved_train_threads()),
+        env = {**training_environment(os.environ), **thread_env(self.config.resolved_train_threads()),
                CONFIG_ENV: self.config.model_dump_json(exclude={"api_key"})}
         with open(logs / "worker.log", "ab") as out:
             return subprocess.Popen(

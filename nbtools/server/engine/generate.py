@@ -9,7 +9,10 @@ Requests are decoded together. Callers (the server's request threads) hand their
 choices that arrive together (each new one within `batch_window` seconds of the previous, up to `max_batch`) and
 ask for the same model and adapter are decoded as one batch by :func:`~.batch.decode_batch` (left padding, one KV
 cache, each sequence leaving the batch at its own end); ``n`` choices of one request are rows of the same batch.
-Requests for other adapters wait for the next batch. Each caller decodes its own tokens to text, holds back text
+Requests for other adapters wait for the next batch. Every torch call of the engine (loading a base model,
+merging an adapter, decoding) runs on that one thread: with the weights loaded on a request thread and decoded on
+another, a decode step took 50-70 ms instead of 30-35 ms (int8, 2 cores, AVX-512; the two threads' OpenMP teams
+compete for the cores), so loads are handed to the decoding thread like requests. Each caller decodes its own tokens to text, holds back text
 that might be the start of a stop string (see :mod:`.stops`) and yields :class:`~.contract.StreamDelta` pieces;
 when a stop string appears or the caller goes away, its sequence leaves the batch at the next step.
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from concurrent.futures import Future
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +90,14 @@ class _Request:
     halted: set[int] = field(default_factory=set)  # indices of choices the caller has finished or dropped
 
 
+@dataclass
+class _Call:
+    """A function for the decoding thread to run between batches; its result or error goes to `done`."""
+
+    fn: Callable[[], Any]
+    done: Future = field(default_factory=Future)
+
+
 def _choice_hooks(request: _Request, index: int) -> tuple[Callable[[int], None], Callable[[], bool]]:
     """Choice `index`'s hooks: hand each new token to the request's queue; tell whether the caller stopped it."""
     return (lambda token: request.events.put((index, token))), (lambda: index in request.halted)
@@ -113,9 +125,10 @@ class ChatEngine:
         self._max_batch = max_batch
         self._window = batch_window
         self._load_lock = threading.Lock()  # loading base models
+        self._start_lock = threading.Lock()  # starting the decoding thread
         self._model_lock = threading.Lock()  # running, switching or dropping adapters
         self._bases: dict[str, _Base] = {}
-        self._pending: queue.Queue[_Request] = queue.Queue()
+        self._pending: queue.Queue[_Request | _Call] = queue.Queue()
         self._decoder: threading.Thread | None = None
 
     # -- models ------------------------------------------------------------------------------------------------
@@ -124,23 +137,26 @@ class ChatEngine:
         key = str(base_model_dir(base_model))
         with self._load_lock:
             if key not in self._bases:
-                set_threads(self._num_threads)
-                model = load_model(base_model, self._placement).eval()
-                tokenizer = load_tokenizer_for(base_model)
-                configured = model.generation_config.eos_token_id
-                eos = set(configured if isinstance(configured, list) else [configured]
-                          if configured is not None else [])
-                if tokenizer.eos_token_id is not None:
-                    eos.add(tokenizer.eos_token_id)
-                base = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=model)
-                if self._precision != "float32":
-                    import copy
-
-                    from .quantize import for_inference
-
-                    base.runner = for_inference(copy.deepcopy(model), self._precision).eval()
-                self._bases[key] = base
+                self._bases[key] = self._on_decoder(lambda: self._load_base(base_model))
             return self._bases[key]
+
+    def _load_base(self, base_model: str) -> _Base:
+        """Load `base_model` and its runner in the engine's precision (on the decoding thread)."""
+        set_threads(self._num_threads)
+        model = load_model(base_model, self._placement).eval()
+        tokenizer = load_tokenizer_for(base_model)
+        configured = model.generation_config.eos_token_id
+        eos = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+        if tokenizer.eos_token_id is not None:
+            eos.add(tokenizer.eos_token_id)
+        base = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=model)
+        if self._precision != "float32":
+            import copy
+
+            from .quantize import for_inference
+
+            base.runner = for_inference(copy.deepcopy(model), self._precision).eval()
+        return base
 
     def _runner(self, base: _Base, adapter: Path | None):
         """The base model in the engine's precision, or `adapter` merged into a copy of the float32 base and
@@ -160,8 +176,12 @@ class ChatEngine:
     def preload(self, base_model: str, adapter: Path | None = None) -> None:
         """Load a base model (and adapter) now, so the first request does not wait for it."""
         base = self._base(base_model)
-        with self._model_lock:
-            self._runner(base, adapter)
+
+        def load() -> None:
+            with self._model_lock:
+                self._runner(base, adapter)
+
+        self._on_decoder(load)
 
     def forget(self, adapter: Path) -> None:
         """Drop a cached adapter (for example when its model is deleted)."""
@@ -173,19 +193,39 @@ class ChatEngine:
 
     # -- the decoding thread -----------------------------------------------------------------------------------
 
-    def _submit(self, request: _Request) -> None:
-        with self._load_lock:
+    def _start_decoder(self) -> None:
+        with self._start_lock:
             if self._decoder is None or not self._decoder.is_alive():
                 self._decoder = threading.Thread(target=self._decode_forever, name="nbtools-decode", daemon=True)
                 self._decoder.start()
+
+    def _submit(self, request: _Request) -> None:
+        self._start_decoder()
         self._pending.put(request)
+
+    def _on_decoder(self, fn: Callable[[], Any]) -> Any:
+        """`fn()` run on the decoding thread (between batches), its result returned or its error raised here."""
+        if threading.current_thread() is self._decoder:
+            return fn()
+        self._start_decoder()
+        call = _Call(fn)
+        self._pending.put(call)
+        return call.done.result()
+
+    @staticmethod
+    def _run(call: _Call) -> None:
+        try:
+            call.done.set_result(call.fn())
+        except BaseException as error:  # handed to the caller, which re-raises it
+            call.done.set_exception(error)
 
     def _gather(self, first: _Request, waiting: deque) -> list[_Request]:
         """`first` plus the requests with its key that arrive within the batching window, up to max_batch rows."""
         batch, rows = [first], len(first.choices)
-        later: list[_Request] = []
+        later: list[_Request | _Call] = []
         for request in list(waiting):  # requests left over from an earlier gathering
-            if request.key == first.key and rows + len(request.choices) <= self._max_batch:
+            if isinstance(request, _Request) and request.key == first.key \
+                    and rows + len(request.choices) <= self._max_batch:
                 waiting.remove(request)
                 batch.append(request)
                 rows += len(request.choices)
@@ -194,7 +234,8 @@ class ChatEngine:
                 request = self._pending.get(timeout=self._window)
             except queue.Empty:
                 break
-            if request.key == first.key and rows + len(request.choices) <= self._max_batch:
+            if isinstance(request, _Request) and request.key == first.key \
+                    and rows + len(request.choices) <= self._max_batch:
                 batch.append(request)
                 rows += len(request.choices)
             else:
@@ -203,9 +244,12 @@ class ChatEngine:
         return batch
 
     def _decode_forever(self) -> None:
-        waiting: deque[_Request] = deque()
+        waiting: deque[_Request | _Call] = deque()
         while True:
             first = waiting.popleft() if waiting else self._pending.get()
+            if isinstance(first, _Call):
+                self._run(first)
+                continue
             batch = self._gather(first, waiting)
             try:
                 with self._model_lock:
