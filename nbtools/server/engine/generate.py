@@ -12,9 +12,10 @@ cache, each sequence leaving the batch at its own end); ``n`` choices of one req
 Requests for other adapters wait for the next batch. Every torch call of the engine (loading a base model,
 merging an adapter, decoding) runs on that one thread: with the weights loaded on a request thread and decoded on
 another, a decode step took 50-70 ms instead of 30-35 ms (int8, 2 cores, AVX-512; the two threads' OpenMP teams
-compete for the cores), so loads are handed to the decoding thread like requests. Each caller decodes its own tokens to text, holds back text
-that might be the start of a stop string (see :mod:`.stops`) and yields :class:`~.contract.StreamDelta` pieces;
-when a stop string appears or the caller goes away, its sequence leaves the batch at the next step.
+compete for the cores), so loads are handed to the decoding thread like requests (the process's OpenMP wait
+settings matter as much: see :mod:`nbtools.server.openmp`). Each caller decodes its own tokens to text, holds back
+text that might be the start of a stop string (see :mod:`.stops`) and yields :class:`~.contract.StreamDelta`
+pieces; when a stop string appears or the caller goes away, its sequence leaves the batch at the next step.
 
 Sampling follows OpenAI's parameters: ``temperature`` 0 is greedy decoding; ``top_p`` nucleus sampling; no top-k;
 ``frequency_penalty`` / ``presence_penalty`` over the generated tokens; ``seed`` seeds the request's own random
@@ -23,8 +24,9 @@ templated prompt; ``completion_tokens`` counts every token generated for the cho
 included.
 
 `dtype` is the weights' precision for inference (see :mod:`.quantize`): "float32" (the default: the reference,
-what exports are checked against), "bfloat16", or "int8" (weight-only int8, CPU). Each adapter is merged into its own copy of the
-float32 base weights, which is then converted like the base, so an adapter decodes at the base model's speed.
+what exports are checked against), "bfloat16", or "int8" (weight-only int8, CPU). Each adapter is merged into its
+own copy of the float32 base weights, which is then converted like the base, so an adapter decodes at the base
+model's speed.
 """
 
 from __future__ import annotations
