@@ -27,12 +27,19 @@ included.
 what exports are checked against), "bfloat16", or "int8" (weight-only int8, CPU). Each adapter is merged into its
 own copy of the float32 base weights, which is then converted like the base, so an adapter decodes at the base
 model's speed.
+
+The decoding thread is a daemon thread, stopped by :meth:`ChatEngine.close` and at interpreter exit: a caller's
+stream ends when its last choice does, while the thread may still be inside torch finishing the batch, and a daemon
+thread that Python 3.11 finalization stops inside a C++ call aborts the process ("terminate called without an
+active exception", exit status 134: seen in about one exit in three here).
 """
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import weakref
 from concurrent.futures import Future
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -53,6 +60,7 @@ from .stops import sendable
 __all__ = ["ChatEngine"]
 
 _END = object()
+_STOP = object()  # put on the decoding thread's queue by ChatEngine.close
 
 
 @dataclass
@@ -100,9 +108,18 @@ class _Call:
     done: Future = field(default_factory=Future)
 
 
-def _choice_hooks(request: _Request, index: int) -> tuple[Callable[[int], None], Callable[[], bool]]:
-    """Choice `index`'s hooks: hand each new token to the request's queue; tell whether the caller stopped it."""
-    return (lambda token: request.events.put((index, token))), (lambda: index in request.halted)
+def _choice_hooks(request: _Request, index: int, closed: threading.Event,
+                  ) -> tuple[Callable[[int], None], Callable[[], bool]]:
+    """Choice `index`'s hooks: hand each new token to the request's queue; tell whether the caller stopped it (or
+    the engine is closing)."""
+    return (lambda token: request.events.put((index, token))), \
+        (lambda: index in request.halted or closed.is_set())
+
+
+def _close_at_exit(engine: weakref.ref) -> None:
+    alive = engine()
+    if alive is not None:
+        alive.close()
 
 
 class ChatEngine:
@@ -132,6 +149,8 @@ class ChatEngine:
         self._bases: dict[str, _Base] = {}
         self._pending: queue.Queue[_Request | _Call] = queue.Queue()
         self._decoder: threading.Thread | None = None
+        self._closed = threading.Event()
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     # -- models ------------------------------------------------------------------------------------------------
 
@@ -195,8 +214,20 @@ class ChatEngine:
 
     # -- the decoding thread -----------------------------------------------------------------------------------
 
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the decoding thread: batches being decoded end at their next step, and the thread is joined (at
+        most `timeout` seconds). Further requests raise :class:`RuntimeError`. Runs by itself at interpreter exit."""
+        with self._start_lock:
+            self._closed.set()
+            decoder = self._decoder
+        if decoder is not None and decoder.is_alive() and threading.current_thread() is not decoder:
+            self._pending.put(_STOP)
+            decoder.join(timeout)
+
     def _start_decoder(self) -> None:
         with self._start_lock:
+            if self._closed.is_set():
+                raise RuntimeError("this ChatEngine is closed")
             if self._decoder is None or not self._decoder.is_alive():
                 self._decoder = threading.Thread(target=self._decode_forever, name="nbtools-decode", daemon=True)
                 self._decoder.start()
@@ -245,10 +276,26 @@ class ChatEngine:
         waiting.extend(later)
         return batch
 
+    def _refuse_rest(self, waiting: deque) -> None:
+        """After close: every call and request still queued gets the engine-closed error."""
+        closed = RuntimeError("this ChatEngine is closed")
+        while True:
+            try:
+                item = waiting.popleft() if waiting else self._pending.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Call):
+                item.done.set_exception(closed)
+            elif isinstance(item, _Request):
+                item.events.put((None, closed))
+
     def _decode_forever(self) -> None:
         waiting: deque[_Request | _Call] = deque()
         while True:
             first = waiting.popleft() if waiting else self._pending.get()
+            if first is _STOP:
+                self._refuse_rest(waiting)
+                return
             if isinstance(first, _Call):
                 self._run(first)
                 continue
@@ -305,7 +352,7 @@ class ChatEngine:
         key = (str(base_model_dir(base_model)), _adapter_key(adapter) if adapter is not None else None)
         request = _Request(key=key, base=base, adapter=adapter, choices=[])
         for index in range(params.n):
-            deliver, halted = _choice_hooks(request, index)
+            deliver, halted = _choice_hooks(request, index, self._closed)
             request.choices.append(Choice(prompt=prompt, params=params, max_new=max_new, generator=generator,
                                           deliver=deliver, halted=halted))
         return request
