@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="question set: 'report' (the figures in benchmarks/README.md) or 'tune' (kept apart "
                              "for choosing settings; default %(default)s)")
     parser.add_argument("--max-tokens", type=int, default=120, help="answer length limit")
+    parser.add_argument("--chat-precision", choices=("float32", "bfloat16", "int8"), default="float32",
+                        help="the local server's chat decoding precision (nbtools serve --chat-precision; default "
+                             "%(default)s); answers of each precision are cached apart")
     parser.add_argument("--fine-tuned", metavar="MODEL",
                         help="evaluate this fine-tuned model of --home's server instead of training one")
     parser.add_argument("--only-fine-tuned", action="store_true",
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         extra = [] if args.base_model == "smollm2-135m-instruct" else ["--base-model", args.base_model]
         subprocess.run([sys.executable, "-m", "nbtools", "setup", *extra], check=True)  # converts into the home
-        server = nbtools.ensure_local_server(home=home)
+        server = nbtools.ensure_local_server(home=home, extra_args=("--chat-precision", args.chat_precision))
         timings["base model and server"] = time.monotonic() - started
         step = time.monotonic()
         workflow = Path(args.workflow) if args.workflow else build_workflow(scratch)
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                   "questions": args.questions,
                   "hyperparameters": {"n_epochs": args.epochs, "batch_size": args.batch_size,
                                       "learning_rate_multiplier": args.lr_multiplier},
-                  "fine_tuned_model": fine_tuned,
+                  "fine_tuned_model": fine_tuned, "chat_precision": args.chat_precision,
                   "trained_tokens": job.get("trained_tokens"), "resolved": job.get("hyperparameters"),
                   "load_average": load, "server": server.base_url, "suites": {}}
         tables = []
@@ -188,7 +191,8 @@ def print_report(report: dict) -> None:
 
     print(f"answer quality: {report['base_model']}, trained on {report['train']} ({report['examples']} examples), "
           f"{report['hyperparameters']} -> {report.get('resolved')}, {report.get('trained_tokens')} trained tokens, "
-          f"{report.get('questions', 'report')} questions, load average after training {report.get('load_average')}")
+          f"{report.get('questions', 'report')} questions, chat precision {report.get('chat_precision', 'float32')}, "
+          f"load average after training {report.get('load_average')}")
     for name, part in report["suites"].items():
         print(f"\n{name} questions ({part['cases']}): pass rate per check (%)")
         print(pd.DataFrame(part["summary"]).to_string(index=False))

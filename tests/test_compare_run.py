@@ -312,7 +312,9 @@ def test_cache_keys_and_cost_follow_the_connections_backend(server, tmp_path, mo
     assert again["cached"][0] and again["key"][0] == first["key"][0]
     assert not other["cached"][0] and other["key"][0] != first["key"][0]
     assert first["cost_per_1k_usd"][0] == 0.0 and first["seconds_per_1k"][0] > 0
-    assert lookups.calls == ["server.json read"]  # the plain client's classification, once; never a health check
+    # one read per comparison against the local server (its chat precision, for the cache key) and one for the
+    # plain client's classification; never a health check
+    assert lookups.calls == ["server.json read"] * 3
 
 
 def test_the_same_question_to_another_backend_is_another_cache_entry(client, tmp_path):

@@ -185,3 +185,19 @@ def test_a_wait_policy_the_user_set_is_kept_for_chat_and_training(home, monkeypa
     log = (server.data_dir / "logs" / "server.log").read_text()
     assert "chat decoding: OpenMP waiters OMP_WAIT_POLICY=PASSIVE (set by the user)" in log
     assert _environ(worker)["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_answers_cached_from_an_int8_server_are_kept_apart_from_float32_ones(home, monkeypatch, tmp_path_factory):
+    from nbtools.compare import ModelSetup, run_comparison
+    from nbtools.server.launcher import running_server_precision
+
+    monkeypatch.setenv("NBTOOLS_HOME", str(home))
+    server = ensure_local_server(home=home, extra_args=("--chat-precision", "int8"))
+    assert running_server_precision(home) == "int8"
+    assert json.loads((server.data_dir / "server.json").read_text())["chat_precision"] == "int8"
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
+    cache = tmp_path_factory.mktemp("precision-cache")
+    table = run_comparison(client, ["Hi"], [ModelSetup("base", "smollm2-135m-instruct")], max_tokens=2, cache=cache)
+    assert table.loc[0, "backend"] == "local" and not table.loc[0, "cached"]
+    stored = [json.loads(p.read_text()) for p in cache.glob("*.json")]
+    assert [entry["backend"] for entry in stored] == ["local:int8"]  # a float32 server's key says "local"

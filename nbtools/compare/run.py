@@ -46,16 +46,21 @@ _STORED = ("output", "finish_reason", "latency_s", "prompt_tokens", "completion_
 ErrorPolicy = Literal["raise", "record"]
 
 
-def _cache_identity(backend: Backend) -> str:
-    """The backend's part of a cache key: ``openai``, ``local`` (whatever port the server got this time), or the
-    base URL of any other backend.
+def _cache_identity(backend: Backend, local_precision: str | None = None) -> str:
+    """The backend's part of a cache key: ``openai``, ``local`` (whatever port the server got this time; with
+    ``:int8`` or ``:bfloat16`` when the local server decodes in that precision, so answers of one precision are
+    never served for another), or the base URL of any other backend.
 
     >>> _cache_identity(Backend("custom", "https://llm.example.com/v1"))
     'https://llm.example.com/v1'
-    >>> _cache_identity(Backend("local", "http://127.0.0.1:40123/v1"))
+    >>> _cache_identity(Backend("local", "http://127.0.0.1:40123/v1"), "float32")
     'local'
+    >>> _cache_identity(Backend("local", "http://127.0.0.1:40123/v1"), "int8")
+    'local:int8'
     """
-    return backend.kind if backend.kind in ("openai", "local") else (backend.base_url or "").rstrip("/")
+    if backend.kind == "local":
+        return "local" if local_precision in (None, "float32") else f"local:{local_precision}"
+    return backend.kind if backend.kind == "openai" else (backend.base_url or "").rstrip("/")
 
 
 def request_cost_usd(model: str, prompt_tokens: int | None, completion_tokens: int | None, *,
@@ -217,6 +222,9 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise InputError("must be a positive whole number", field="concurrency", value=concurrency)
     store = _resolve_cache(cache)
+    from ..server.launcher import running_server_precision
+
+    precision: list[str | None] = []  # the local server's chat precision, read once and only if a cell is local
     cells = []
     for prompt_id, prompt in enumerate(prompts):
         for setup in setups:
@@ -224,7 +232,9 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
             backend = client_backend(target)  # as connect() resolved it; another client is classified once
             request = {"max_completion_tokens": max_tokens, "temperature": temperature,
                        **({"seed": seed} if seed is not None else {}), **setup.params}
-            identity = _cache_identity(backend)
+            if backend.kind == "local" and not precision:
+                precision.append(running_server_precision())
+            identity = _cache_identity(backend, precision[0] if precision else None)
             key = cache_key(backend=identity, model=setup.model, system=setup.system, prompt=prompt, params=request)
             cells.append(_Cell(prompt_id, prompt, setup, target, backend.kind, identity, request, key))
 

@@ -31,7 +31,7 @@ from .config import default_data_dir
 from .runner import SERVER_INFO, read_server_info
 
 __all__ = ["LocalServer", "ensure_local_server", "stop_local_server", "server_status", "running_server_url",
-           "KEY_FILE"]
+           "running_server_precision", "KEY_FILE"]
 
 KEY_FILE = "api_key"
 _START_TIMEOUT = 90.0
@@ -241,3 +241,13 @@ def running_server_url(home: str | os.PathLike[str] | None = None, *,
     directory = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir(home)
     info = _running(directory)
     return None if info is None else _base_url(info)
+
+
+def running_server_precision(home: str | os.PathLike[str] | None = None, *,
+                             data_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """The chat precision ("float32", "bfloat16", "int8") of the server recorded as running for `home`, or None
+    (none runs, or it predates the record); read like :func:`running_server_url`, without a request."""
+    directory = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir(home)
+    info = _running(directory)
+    precision = None if info is None else info.get("chat_precision")
+    return precision if isinstance(precision, str) else None

@@ -31,7 +31,7 @@ log = logging.getLogger("nbtools.server")
 
 
 def read_server_info(data_dir: Path) -> dict[str, Any] | None:
-    """The recorded pid/host/port of the data directory's server, or None."""
+    """The recorded pid/host/port (auth, chat_precision) of the data directory's server, or None."""
     try:
         info = json.loads((data_dir / SERVER_INFO).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -110,7 +110,7 @@ def serve(config: ServerConfig, *, console: bool = True) -> None:
         sock.set_inheritable(False)
         port = sock.getsockname()[1]
         _write_info(data_dir, {"pid": os.getpid(), "host": config.host, "port": port, "started_at": int(time.time()),
-                               "auth": config.api_key is not None})
+                               "auth": config.api_key is not None, "chat_precision": config.chat_precision})
         log.info("nbtools server on http://%s:%d/v1 (data: %s, API key: %s)", config.host, port, data_dir,
                  "required" if config.api_key else "not required")
         log.info("chat decoding: OpenMP waiters %s (training processes: the engine's sleeping default)",

@@ -60,7 +60,13 @@ from .stops import sendable
 __all__ = ["ChatEngine"]
 
 _END = object()
-_STOP = object()  # put on the decoding thread's queue by ChatEngine.close
+
+
+class _Stop:
+    """The item ChatEngine.close puts on the decoding thread's queue."""
+
+
+_STOP = _Stop()
 
 
 @dataclass
@@ -147,7 +153,7 @@ class ChatEngine:
         self._start_lock = threading.Lock()  # starting the decoding thread
         self._model_lock = threading.Lock()  # running, switching or dropping adapters
         self._bases: dict[str, _Base] = {}
-        self._pending: queue.Queue[_Request | _Call] = queue.Queue()
+        self._pending: queue.Queue[_Request | _Call | _Stop] = queue.Queue()
         self._decoder: threading.Thread | None = None
         self._closed = threading.Event()
         atexit.register(_close_at_exit, weakref.ref(self))
@@ -255,7 +261,7 @@ class ChatEngine:
     def _gather(self, first: _Request, waiting: deque) -> list[_Request]:
         """`first` plus the requests with its key that arrive within the batching window, up to max_batch rows."""
         batch, rows = [first], len(first.choices)
-        later: list[_Request | _Call] = []
+        later: list[_Request | _Call | _Stop] = []
         for request in list(waiting):  # requests left over from an earlier gathering
             if isinstance(request, _Request) and request.key == first.key \
                     and rows + len(request.choices) <= self._max_batch:
@@ -290,10 +296,10 @@ class ChatEngine:
                 item.events.put((None, closed))
 
     def _decode_forever(self) -> None:
-        waiting: deque[_Request | _Call] = deque()
+        waiting: deque[_Request | _Call | _Stop] = deque()
         while True:
             first = waiting.popleft() if waiting else self._pending.get()
-            if first is _STOP:
+            if isinstance(first, _Stop):
                 self._refuse_rest(waiting)
                 return
             if isinstance(first, _Call):
