@@ -3,9 +3,10 @@
 On a fresh nbtools home (its own server, its own converted base model) this runs the tutorial as a user would:
 notebooks 01 and 02 (copied into a scratch folder, executed unchanged) build the training and validation files,
 then a job is trained with the tuned recipe (train_facts.jsonl = 64 conversations + every fact pair, 2 epochs,
-batch 2, learning-rate multiplier 6: chosen on the tuning questions, tables in benchmarks/README.md) unless other
-settings are given, and the eval room checks every set-up on the validation questions and on the facts sheet's
-held-out questions. Prints the pass rate of each check per set-up, the targets of issue 8, and the timings.
+batch 2, learning-rate multiplier 6 for SmolLM2-135M and 4 for Gemma 3 270M: chosen on the tuning questions,
+tables in benchmarks/README.md) unless other settings are given, and the eval room checks every set-up on the
+validation questions and on the facts sheet's held-out questions. Prints the pass rate of each check per set-up,
+the targets of issue 8, and the timings.
 
     .venv/bin/python benchmarks/answer_quality.py                         # the tuned recipe, SmolLM2-135M
     .venv/bin/python benchmarks/answer_quality.py --train train_small.jsonl --epochs 1 --batch-size 4 \
@@ -34,6 +35,10 @@ TARGETS = {"stopped": 95.0, "no_placeholder": 100.0, "no_pii": 100.0, "no_loop":
            "voice": 95.0, "fact": 70.0}
 
 
+# learning_rate_multiplier per base model at 2 epochs, batch 2, chosen on the tuning questions (benchmarks/README.md)
+TUNED_LR_MULTIPLIER = {"smollm2-135m-instruct": "6.0", "gemma3-270m": "4.0"}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-model", default="smollm2-135m-instruct", help="base model to fine-tune")
@@ -41,8 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="training file: a name in notebook 02's workflow folder, or a path (default %(default)s)")
     parser.add_argument("--epochs", default="2", help="n_epochs ('auto' for the server's choice; default 2)")
     parser.add_argument("--batch-size", default="2", help="batch_size ('auto' or a number; default 2)")
-    parser.add_argument("--lr-multiplier", default="6.0", help="learning_rate_multiplier (default 6.0: tuning "
-                        "questions' facts 64%% at 2, 68%% at 4, 80%% at 6, batch 2)")
+    parser.add_argument("--lr-multiplier", default=None,
+                        help="learning_rate_multiplier (default: the base model's tuned value, 6.0 for SmolLM2: "
+                        "tuning questions' facts 64%% at 2, 68%% at 4, 80%% at 6, batch 2; 4.0 for Gemma 3 270M: "
+                        "60%% at 2, 70%% at 4, batch 2)")
     parser.add_argument("--valid-questions", type=int, default=10, help="validation questions to evaluate")
     parser.add_argument("--fact-questions", type=int, default=10,
                         help="facts-sheet eval questions, spread over the facts (default 10; 0 for all)")
@@ -63,7 +70,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and the fresh home")
     parser.add_argument("--answers", help="also write every answer with its checks to this CSV file (to read them)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.lr_multiplier is None:
+        args.lr_multiplier = TUNED_LR_MULTIPLIER.get(args.base_model, "auto")
+    return args
 
 
 def _hyper(value: str):
