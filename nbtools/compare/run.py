@@ -14,6 +14,7 @@ as ``seconds_per_1k`` (measured latency times 1,000, requests one after another)
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -224,7 +225,7 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
     store = _resolve_cache(cache)
     from ..server.launcher import running_server_precision
 
-    precision: list[str | None] = []  # the local server's chat precision, read once and only if a cell is local
+    local_precision = functools.cache(running_server_precision)  # read once, and only if a cell is local
     cells = []
     for prompt_id, prompt in enumerate(prompts):
         for setup in setups:
@@ -232,9 +233,7 @@ def run_comparison(client: Any, prompts: Sequence[str], setups: Sequence[ModelSe
             backend = client_backend(target)  # as connect() resolved it; another client is classified once
             request = {"max_completion_tokens": max_tokens, "temperature": temperature,
                        **({"seed": seed} if seed is not None else {}), **setup.params}
-            if backend.kind == "local" and not precision:
-                precision.append(running_server_precision())
-            identity = _cache_identity(backend, precision[0] if precision else None)
+            identity = _cache_identity(backend, local_precision() if backend.kind == "local" else None)
             key = cache_key(backend=identity, model=setup.model, system=setup.system, prompt=prompt, params=request)
             cells.append(_Cell(prompt_id, prompt, setup, target, backend.kind, identity, request, key))
 

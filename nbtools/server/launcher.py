@@ -143,6 +143,14 @@ def _running(data_dir: Path) -> dict[str, Any] | None:
     return None
 
 
+def _recorded_running(home: str | os.PathLike[str] | None,
+                      data_dir: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """The ``server.json`` record of the server running for `home` (or `data_dir`), or None; never creates the data
+    directory, unlike :func:`_data_dir`."""
+    directory = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir(home)
+    return _running(directory)
+
+
 def _log_tail(data_dir: Path, lines: int = 15) -> str:
     text = ""
     for name in ("server.out", "server.log"):
@@ -238,8 +246,7 @@ def running_server_url(home: str | os.PathLike[str] | None = None, *,
                        data_dir: str | os.PathLike[str] | None = None) -> str | None:
     """The base URL of the server recorded as running for `home`, or None: read from its ``server.json`` and checked
     against the process table, without sending a request (nor creating the data directory)."""
-    directory = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir(home)
-    info = _running(directory)
+    info = _recorded_running(home, data_dir)
     return None if info is None else _base_url(info)
 
 
@@ -247,7 +254,6 @@ def running_server_precision(home: str | os.PathLike[str] | None = None, *,
                              data_dir: str | os.PathLike[str] | None = None) -> str | None:
     """The chat precision ("float32", "bfloat16", "int8") of the server recorded as running for `home`, or None
     (none runs, or it predates the record); read like :func:`running_server_url`, without a request."""
-    directory = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir(home)
-    info = _running(directory)
+    info = _recorded_running(home, data_dir)
     precision = None if info is None else info.get("chat_precision")
     return precision if isinstance(precision, str) else None
