@@ -32,7 +32,11 @@ def write_jsonl(path: Path, rows) -> Path:
 
 @dataclass
 class RecordingHooks:
-    """TrainHooks that records everything and answers control() from a plan: {step: "pause" | "cancel"}."""
+    """TrainHooks that records everything and answers control() from a plan: {step: "pause" | "cancel"}.
+
+    A request stays in force from its step on, as a job's pause or cancel does until it is honoured: a caller
+    that polls less often than every step (the two-process trainer) still sees it.
+    """
 
     plan: dict[int, str] = field(default_factory=dict)
     steps: list[StepMetrics] = field(default_factory=list)
@@ -52,7 +56,9 @@ class RecordingHooks:
         self.checkpoints.append(checkpoint)
 
     def control(self) -> str:
-        return self.plan.get(self.steps[-1].step, "continue") if self.steps else "continue"
+        done = self.steps[-1].step if self.steps else 0
+        asked = [step for step in self.plan if step <= done]
+        return self.plan[max(asked)] if asked else "continue"
 
     @property
     def losses(self) -> list[float]:

@@ -6,7 +6,8 @@ run resumes to success; cancel stops them; a failing rank gives an error naming 
 killed parent (the worker) leaves no training process behind; and the real server, told to use two processes,
 reports it and trains a job through pause and resume to success.
 
-Kept small for CI: a dozen short examples at 64 tokens, batch size 2 (one example per process per step).
+Kept small for CI: a dozen short examples at 64 tokens, batch size 2 (one example per process per step); pause and
+cancel train four epochs, so their requests land mid-run on a fast host.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from server_support import chat_lines, client_for, wait_for, wait_for_status
 
 BASE = "smollm2-135m-instruct"
 MAX_LENGTH = 64
+# enough steps that a request polled every 0.5 s arrives mid-run: one epoch of six steps took under a second on a
+# Zen 5 host, and both requests then came after the last step
+EPOCHS = 4
 
 
 def _spec(tmp_path: Path, name: str, *, examples: int = 4, epochs: int = 1, training_file: Path | None = None,
@@ -91,24 +95,26 @@ def test_two_processes_train_the_same_steps_as_one(tmp_path):
 @pytest.mark.slow
 def test_pause_stops_both_processes_at_a_checkpoint_that_resumes_to_success(tmp_path):
     hooks = RecordingHooks(plan={1: "pause"})
-    paused = train_data_parallel(_spec(tmp_path, "job", examples=12), hooks, processes=2, max_length=MAX_LENGTH)
+    paused = train_data_parallel(_spec(tmp_path, "job", examples=12, epochs=EPOCHS), hooks, processes=2,
+                                 max_length=MAX_LENGTH)
     assert paused.status == "paused" and paused.final_adapter is None
-    assert 1 <= paused.steps_done < paused.total_steps == 6  # the file is read a step or two after the request
+    # the parent polls every 0.5 s, so the ranks read the request a few steps after it
+    assert 1 <= paused.steps_done < paused.total_steps == 6 * EPOCHS
     assert paused.resume_checkpoint.name == f"checkpoint-{paused.steps_done}"
     assert (paused.resume_checkpoint / "nbtools_checkpoint.json").is_file()
 
     resumed_hooks = RecordingHooks()
-    resumed = train_data_parallel(_spec(tmp_path, "job", examples=12, training_file=tmp_path / "job.jsonl",
+    resumed = train_data_parallel(_spec(tmp_path, "job", examples=12, epochs=EPOCHS, training_file=tmp_path / "job.jsonl",
                                         resume_from=paused.resume_checkpoint),
                                   resumed_hooks, processes=2, max_length=MAX_LENGTH)
-    assert (resumed.status, resumed.steps_done) == ("succeeded", 6)
-    assert [m.step for m in resumed_hooks.steps] == list(range(paused.steps_done + 1, 7))
+    assert (resumed.status, resumed.steps_done) == ("succeeded", 6 * EPOCHS)
+    assert [m.step for m in resumed_hooks.steps] == list(range(paused.steps_done + 1, 6 * EPOCHS + 1))
 
 
 @pytest.mark.slow
 def test_cancel_stops_both_processes_without_a_model(tmp_path):
-    cancelled = train_data_parallel(_spec(tmp_path, "job", examples=12), RecordingHooks(plan={1: "cancel"}),
-                                    processes=2, max_length=MAX_LENGTH)
+    cancelled = train_data_parallel(_spec(tmp_path, "job", examples=12, epochs=EPOCHS),
+                                    RecordingHooks(plan={1: "cancel"}), processes=2, max_length=MAX_LENGTH)
     assert cancelled.status == "cancelled" and cancelled.final_adapter is None
     assert cancelled.steps_done < cancelled.total_steps
     assert not _launched(str(tmp_path))
