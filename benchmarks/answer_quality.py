@@ -57,9 +57,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="question set: 'report' (the figures in benchmarks/README.md) or 'tune' (kept apart "
                              "for choosing settings; default %(default)s)")
     parser.add_argument("--max-tokens", type=int, default=120, help="answer length limit")
-    parser.add_argument("--chat-precision", choices=("float32", "bfloat16", "int8"), default="float32",
+    parser.add_argument("--chat-precision", choices=("auto", "float32", "bfloat16", "int8"), default="auto",
                         help="the local server's chat decoding precision (nbtools serve --chat-precision; default "
-                             "%(default)s); answers of each precision are cached apart")
+                             "%(default)s, the server's: int8 on a CPU with AVX-512, else float32); the report says "
+                             "which it was, and answers of each precision are cached apart")
     parser.add_argument("--fine-tuned", metavar="MODEL",
                         help="evaluate this fine-tuned model of --home's server instead of training one")
     parser.add_argument("--only-fine-tuned", action="store_true",
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="nbtools-quality-home-"))
     os.environ["NBTOOLS_HOME"] = str(home)  # before nbtools resolves its home; the notebooks' kernels inherit it
     import nbtools
+    from nbtools.server.launcher import running_server_precision
 
     scratch = Path(tempfile.mkdtemp(prefix="nbtools-quality-"))
     timings: dict[str, float] = {}
@@ -131,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = [] if args.base_model == "smollm2-135m-instruct" else ["--base-model", args.base_model]
         subprocess.run([sys.executable, "-m", "nbtools", "setup", *extra], check=True)  # converts into the home
         server = nbtools.ensure_local_server(home=home, extra_args=("--chat-precision", args.chat_precision))
+        precision = running_server_precision(home)  # what the server decodes in (auto resolved on this CPU)
         timings["base model and server"] = time.monotonic() - started
         step = time.monotonic()
         workflow = Path(args.workflow) if args.workflow else build_workflow(scratch)
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                   "questions": args.questions,
                   "hyperparameters": {"n_epochs": args.epochs, "batch_size": args.batch_size,
                                       "learning_rate_multiplier": args.lr_multiplier},
-                  "fine_tuned_model": fine_tuned, "chat_precision": args.chat_precision,
+                  "fine_tuned_model": fine_tuned, "chat_precision": precision,
                   "trained_tokens": job.get("trained_tokens"), "resolved": job.get("hyperparameters"),
                   "load_average": load, "server": server.base_url, "suites": {}}
         tables = []

@@ -82,7 +82,8 @@ def test_engine_refuses_out_of_range(engine, name, value):
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    config = ServerConfig(data_dir=tmp_path_factory.mktemp("server"), worker=False)
+    # float32 like the engine fixture it is compared with (the server's default, auto, is int8 on an AVX-512 CPU)
+    config = ServerConfig(data_dir=tmp_path_factory.mktemp("server"), worker=False, chat_precision="float32")
     with thread_server(config) as url:  # the real engine
         yield openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
 

@@ -201,3 +201,32 @@ def test_answers_cached_from_an_int8_server_are_kept_apart_from_float32_ones(hom
     assert table.loc[0, "backend"] == "local" and not table.loc[0, "cached"]
     stored = [json.loads(p.read_text()) for p in cache.glob("*.json")]
     assert [entry["backend"] for entry in stored] == ["local:int8"]  # a float32 server's key says "local"
+
+
+def _cpu_flags() -> set[str]:
+    with open("/proc/cpuinfo") as handle:
+        return next((set(line.split(":", 1)[1].split()) for line in handle if line.startswith("flags")), set())
+
+
+def test_by_default_the_server_decodes_int8_on_an_avx512_cpu_and_float32_elsewhere(home, monkeypatch):
+    from nbtools.server.engine import ChatEngine
+    from nbtools.server.engine.contract import GenerationParams
+    from nbtools.server.launcher import running_server_precision
+
+    expected = "int8" if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= _cpu_flags() else "float32"
+    server = ensure_local_server(home=home)
+    assert running_server_precision(home) == expected
+    log = (server.data_dir / "logs" / "server.log").read_text()
+    assert f"chat precision: {expected} (auto: int8 on a CPU with AVX-512, else float32)" in log
+    messages = [{"role": "user", "content": "Write one sentence about coffee beans."}]
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
+    served = client.chat.completions.create(model="smollm2-135m-instruct", messages=messages, max_tokens=24,
+                                            temperature=0).choices[0].message.content
+    # the server's greedy answer is the one an engine of that precision gives (its weights are that precision)
+    engine = ChatEngine(dtype=expected)
+    try:
+        [direct] = engine.generate("smollm2-135m-instruct", None, messages, GenerationParams(temperature=0,
+                                                                                              max_tokens=24))
+    finally:
+        engine.close()
+    assert served == direct.text

@@ -60,10 +60,10 @@ class ServerConfig(BaseModel):
     # thread step ~1.6x faster than 1 process of 2 threads on 2 cores, after a ~14 s start-up); the worker's threads
     # are shared out among them
     train_processes: int | None = Field(None, ge=1)
-    # weights' precision for chat completions (nbtools.server.engine.quantize). float32 stays the default (the
-    # reference exports are checked against): weight-only int8 is ~2x faster and ranks first float32's token 97% of
-    # the time teacher-forced, but only 2 of 8 greedy answers stay identical (benchmarks/chat_throughput.py)
-    chat_precision: Literal["float32", "bfloat16", "int8"] = "float32"
+    # weights' precision for chat completions (nbtools.server.engine.quantize). "auto" (nbtools.server.chat_precision):
+    # weight-only int8 on a CPU with AVX-512 (2.4-3.4x float32's tokens/s there, the same eval pass rates), else
+    # float32. Exports are always checked against a float32 engine of their own, whatever the server decodes in.
+    chat_precision: Literal["auto", "float32", "bfloat16", "int8"] = "auto"
     train_max_length: int = Field(512, ge=16)  # tokens per training example; longer ones are cut at the end
     worker: bool = True  # start the training worker process (tests of the HTTP layer alone turn it off)
     poll_seconds: float = Field(0.5, gt=0)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ConfigError
+from .chat_precision import host_chat_precision
 from .config import ServerConfig
 from .openmp import describe_chat_wait
 
@@ -109,14 +110,17 @@ def serve(config: ServerConfig, *, console: bool = True) -> None:
         sock.listen(128)
         sock.set_inheritable(False)
         port = sock.getsockname()[1]
+        precision = host_chat_precision(config.chat_precision)
         _write_info(data_dir, {"pid": os.getpid(), "host": config.host, "port": port, "started_at": int(time.time()),
-                               "auth": config.api_key is not None, "chat_precision": config.chat_precision})
+                               "auth": config.api_key is not None, "chat_precision": precision})
         log.info("nbtools server on http://%s:%d/v1 (data: %s, API key: %s)", config.host, port, data_dir,
                  "required" if config.api_key else "not required")
         log.info("chat decoding: OpenMP waiters %s (training processes: the engine's sleeping default)",
                  describe_chat_wait(os.environ))
-        server = uvicorn.Server(uvicorn.Config(create_app(config), log_config=None, lifespan="on",
-                                               timeout_graceful_shutdown=5))
+        log.info("chat precision: %s%s", precision,
+                 " (auto: int8 on a CPU with AVX-512, else float32)" if config.chat_precision == "auto" else "")
+        app = create_app(config.model_copy(update={"chat_precision": precision}))
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=5))
         with _signals_end_quietly():
             server.run(sockets=[sock])
     finally:

@@ -10,6 +10,7 @@ from typing import Callable
 from fastapi import Request
 
 from ..moderation import Moderator
+from .chat_precision import host_chat_precision
 from .config import ServerConfig
 from .engine.contract import ChatEngineProtocol
 from .store import Store
@@ -42,7 +43,8 @@ class ServerState:
         self.jobs_dir = config.data_dir / "jobs"
         for path in (self.files_dir, self.jobs_dir):
             path.mkdir(parents=True, exist_ok=True)
-        self._engine_factory = engine_factory or (lambda: default_engine_factory(config.chat_precision))
+        self._engine_factory = engine_factory or (
+            lambda: default_engine_factory(host_chat_precision(config.chat_precision)))
         self._engine: ChatEngineProtocol | None = None
         self._engine_lock = threading.Lock()
         self._moderator_factory = moderator_factory or default_moderator_factory

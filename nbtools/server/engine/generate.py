@@ -23,8 +23,9 @@ generator, so a seeded request is repeatable whatever else is decoded beside it.
 templated prompt; ``completion_tokens`` counts every token generated for the choice, the end-of-turn token
 included.
 
-`dtype` is the weights' precision for inference (see :mod:`.quantize`): "float32" (the default: the reference,
-what exports are checked against), "bfloat16", or "int8" (weight-only int8, CPU). Each adapter is merged into its
+`dtype` is the weights' precision for inference (see :mod:`.quantize`): "float32" (the engine's default: the
+reference, what exports are checked against), "bfloat16", or "int8" (weight-only int8, CPU; the server's "auto"
+picks it on a CPU with AVX-512, see :mod:`nbtools.server.chat_precision`). Each adapter is merged into its
 own copy of the float32 base weights, which is then converted like the base, so an adapter decodes at the base
 model's speed.
 
