@@ -1,7 +1,7 @@
 """Chat completion speed of the local engine per weight precision, and each precision's agreement with float32.
 
 Measures, on this machine's CPU (or GPU if present), greedy decoding of up to 128 tokens, for each precision of
-``--precisions`` (float32, the reference and the server default, always first):
+``--precisions`` (float32, the reference, always first):
 1. agreement: every prompt of the fixed set answered greedily (all 8 decoded as one batch); agreement with float32
    is the share of prompts whose answers have identical token ids, and the mean share of the reference's tokens
    before the first difference. Greedy answers part at the first near-tie of the top two tokens, so the script
@@ -17,6 +17,11 @@ in a process of its own with the API process's OpenMP settings (:mod:`nbtools.se
 one engine.
 
     python benchmarks/chat_throughput.py [--adapter DIR] [--concurrent 8] [--precisions float32,int8,bfloat16]
+    python benchmarks/chat_throughput.py --server [--chat-precision auto]   # through a real `nbtools serve`
+
+``--server`` measures what a user gets: a real server on a fresh temporary home, started as the notebooks start it
+(its default precision unless ``--chat-precision`` is given; the server's record says which it chose), asked
+through the openai SDK: the base model one request at a time, then `--concurrent` requests at once.
 
 Without ``--adapter`` a rank-16 adapter with random weights stands in (same shapes, same cost). The CPU is shared
 with whatever else runs: the load average is printed with every figure.
@@ -186,6 +191,50 @@ def measure(precision: str, args: argparse.Namespace, adapter: Path, reference_f
               f"aggregate ({tokens} tokens, load {os.getloadavg()[0]:.2f})", flush=True)
 
 
+def measure_server(args: argparse.Namespace) -> None:
+    """Single-stream and concurrent completion tokens/s of the base model through a real server on a fresh home."""
+    import openai
+
+    from nbtools.server.launcher import ensure_local_server, running_server_precision, stop_local_server
+
+    with tempfile.TemporaryDirectory(prefix="nbtools-chat-home-") as home:
+        extra = ("--chat-precision", args.chat_precision) if args.chat_precision else ()
+        server = ensure_local_server(home=home, extra_args=extra)
+        try:
+            precision = running_server_precision(home)
+            client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0)
+
+            def ask(prompt: str) -> int:
+                reply = client.chat.completions.create(model=BASE, messages=[{"role": "user", "content": prompt}],
+                                                       max_tokens=args.max_tokens, temperature=0)
+                return reply.usage.completion_tokens if reply.usage else 0
+
+            ask("Hi")  # loads the model and converts it to the precision
+            for prompt in PROMPTS[: args.prompts]:
+                started = time.perf_counter()
+                tokens = ask(prompt)
+                rate = tokens / (time.perf_counter() - started)
+                print(f"server ({precision}), base, one at a time {rate:6.1f} completion tokens/s ({tokens} tokens, "
+                      f"load {os.getloadavg()[0]:.2f})", flush=True)
+            counts = [0] * args.concurrent
+            prompts = [PROMPTS[i % len(PROMPTS)] for i in range(args.concurrent)]
+
+            def run(i: int) -> None:
+                counts[i] = ask(prompts[i])
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(args.concurrent)]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            rate = sum(counts) / (time.perf_counter() - started)
+            print(f"server ({precision}), base, {args.concurrent} concurrent {rate:6.1f} completion tokens/s "
+                  f"aggregate ({sum(counts)} tokens, load {os.getloadavg()[0]:.2f})", flush=True)
+        finally:
+            stop_local_server(home)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", type=Path, help="a trained LoRA adapter dir (default: a random rank-16 one)")
@@ -196,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated engine precisions to measure (float32 is always the reference)")
     parser.add_argument("--max-tokens", type=int, default=NEW_TOKENS, help="new tokens per answer (default 128)")
     parser.add_argument("--plain", action="store_true", help="also time plain model.generate (the old path)")
+    parser.add_argument("--server", action="store_true",
+                        help="measure through a real `nbtools serve` on a fresh home instead of the engine")
+    parser.add_argument("--chat-precision", choices=("auto", "float32", "bfloat16", "int8"), default=None,
+                        help="with --server: the server's --chat-precision (default: the server's own, auto)")
     parser.add_argument("--only", help=argparse.SUPPRESS)  # one precision, in the child process
     parser.add_argument("--reference", type=Path, help=argparse.SUPPRESS)  # float32's answers (child process)
     args = parser.parse_args(argv)
@@ -203,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     GREEDY = GenerationParams(temperature=0, max_tokens=args.max_tokens)
     if args.only:
         measure(args.only, args, args.adapter, args.reference)
+        return 0
+    if args.server:
+        print(f"cores={os.cpu_count()} load average={os.getloadavg()[0]:.2f} (CPU shared with other work)")
+        measure_server(args)
         return 0
     precisions = ["float32", *[p for p in args.precisions.split(",") if p and p != "float32"]]
     print(f"cores={os.cpu_count()} load average={os.getloadavg()[0]:.2f} (CPU shared with other work)")
