@@ -71,11 +71,14 @@ def run_clean(path: Path, engine: str, workers: int, out: Path, streaming: bool)
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, text=True, cwd=ROOT)
         peak_pss = peak_rss = 0.0
+        at_peak: list[tuple[str, float]] = []
         n_procs = 1
         while proc.poll() is None:
             tree = descendants(proc.pid)
             sizes = [memory_mb(pid) for pid in tree]
-            peak_pss = max(peak_pss, sum(s[0] for s in sizes))
+            if sum(s[0] for s in sizes) > peak_pss:
+                peak_pss = sum(s[0] for s in sizes)
+                at_peak = [(_role(pid, proc.pid), size[0]) for pid, size in zip(tree, sizes)]
             peak_rss = max(peak_rss, sum(s[1] for s in sizes))
             n_procs = max(n_procs, len(tree))
             time.sleep(0.2)
@@ -88,7 +91,28 @@ def run_clean(path: Path, engine: str, workers: int, out: Path, streaming: bool)
     summary = json.loads(text[text.index("{"):])
     return {"engine": engine if streaming else "today's pipeline", "messages": summary["input_rows"],
             "kept": summary["kept"], "seconds": seconds, "mps": summary["input_rows"] / seconds,
-            "pss_mb": peak_pss, "rss_mb": peak_rss, "processes": n_procs}
+            "pss_mb": peak_pss, "rss_mb": peak_rss, "processes": n_procs, "at_peak": at_peak}
+
+
+def _role(pid: int, root: int) -> str:
+    """What a process of the tree is: the command itself, the forkserver or resource tracker it started (by their
+    command lines), or a worker (a process of its pool, forked by the forkserver, or a Dask process)."""
+    if pid == root:
+        return "command"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        with open(f"/proc/{pid}/stat") as handle:
+            parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return "ended"
+    if "distributed" in cmdline or "dask" in cmdline:
+        return "dask"
+    if parent == root and "resource_tracker" in cmdline:
+        return "resource tracker"
+    if parent == root and "forkserver" in cmdline:
+        return "forkserver"
+    return "worker"
 
 
 def per_step(label: str) -> None:
@@ -150,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result['mps']:>8,.0f} msg/s  peak PSS {result['pss_mb']:>6,.0f} MB  (RSS sum "
                   f"{result['rss_mb']:>6,.0f} MB, {result['processes']} processes)  load {result['load']:.2f}",
                   flush=True)
+            print("      at the peak, PSS MB by process: "
+                  + ", ".join(f"{role} {mb:,.0f}" for role, mb in result["at_peak"]), flush=True)
     print("\n| size | engine | messages | seconds | messages/s | peak PSS MB (tree) | RSS sum MB (tree) | load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
