@@ -31,7 +31,7 @@ OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from corpus_generator import write_corpus  # noqa: E402
-from process_tree import descendants, memory_mb  # noqa: E402
+from process_tree import descendants, memory_mb, parent_of  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TARGET_MPS = 5_000
@@ -76,8 +76,9 @@ def run_clean(path: Path, engine: str, workers: int, out: Path, streaming: bool)
         while proc.poll() is None:
             tree = descendants(proc.pid)
             sizes = [memory_mb(pid) for pid in tree]
-            if sum(s[0] for s in sizes) > peak_pss:
-                peak_pss = sum(s[0] for s in sizes)
+            pss = sum(s[0] for s in sizes)
+            if pss > peak_pss:
+                peak_pss = pss
                 at_peak = [(_role(pid, proc.pid), size[0]) for pid, size in zip(tree, sizes)]
             peak_rss = max(peak_rss, sum(s[1] for s in sizes))
             n_procs = max(n_procs, len(tree))
@@ -99,12 +100,13 @@ def _role(pid: int, root: int) -> str:
     command lines), or a worker (a process of its pool, forked by the forkserver, or a Dask process)."""
     if pid == root:
         return "command"
+    parent = parent_of(pid)
+    if parent is None:
+        return "ended"
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
             cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        with open(f"/proc/{pid}/stat") as handle:
-            parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
+    except OSError:
         return "ended"
     if "distributed" in cmdline or "dask" in cmdline:
         return "dask"

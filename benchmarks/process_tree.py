@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["descendants", "memory_mb", "tree_memory_mb"]
+__all__ = ["descendants", "parent_of", "memory_mb", "tree_memory_mb"]
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent id of `pid`, from /proc/PID/stat; None when it has ended."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def descendants(root: int) -> list[int]:
     """root and every process below it, from the parent ids in /proc/*/stat."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended meanwhile
+        if entry.isdigit() and (parent := parent_of(int(entry))) is not None:  # None: it ended meanwhile
+            parents[int(entry)] = parent
     tree, frontier = [root], [root]
     while frontier:
         frontier = [pid for pid, parent in parents.items() if parent in frontier]
