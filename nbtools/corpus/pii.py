@@ -136,7 +136,7 @@ def _phone_spans(text: str, region: str, min_digits: int) -> list[tuple[int, int
 _MAX_TRIES = 65535  # PhoneNumberMatcher's default max_tries
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=8192)  # per worker, like text._fix_segment's: bounded memory at a million messages
 def _matched(text: str, region: str) -> tuple[tuple[tuple[int, int], ...], int]:
     """The matcher's spans in one text or line and the tries it used (the whole budget when it cannot say)."""
     matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID,

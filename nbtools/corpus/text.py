@@ -70,7 +70,9 @@ def fix_unicode(text: str, form: _Form = "NFC") -> str:
     return unicodedata.normalize(form, "".join(out))
 
 
-@lru_cache(maxsize=65536)
+# 8,192 lines per worker: recurring lines (sign-offs, templates) stay cached; at 65,536 the cache grew each worker by
+# ~60-90 MB on a million messages (benchmarks/README.md, fourteenth session)
+@lru_cache(maxsize=8192)
 def _fix_segment(segment: str, form: _Form, unescape_html: str | bool) -> str:
     return ftfy.fix_text(segment, normalization=form, unescape_html=unescape_html)
 
