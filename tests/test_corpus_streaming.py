@@ -140,3 +140,17 @@ def test_interleaved_message_rows_come_out_as_whole_threads_in_first_seen_order(
     chunks = [c.messages for c in CorpusStream([raw]).chunks(chunk_rows=2)]
     assert [c.conversation_id.unique().tolist() for c in chunks] == [["t1"], ["t2"], ["t3"]]
     assert pd.concat(chunks, ignore_index=True).equals(whole)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.just(pd.NA), st.text(max_size=8),
+                          st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False)), max_size=12),
+       st.sampled_from(["object", "str"]))
+def test_text_columns_convert_as_value_by_value(values, dtype):
+    """Text columns go to Arrow in one call; the result equals the value-by-value rule (missing -> null, else str)."""
+    if dtype == "str":  # pandas' string dtype holds text and missing values only
+        values = [v for v in values if v is None or isinstance(v, str)]
+    column = pd.Series(values, dtype=dtype)
+    expected = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v) for v in column]
+    table = to_arrow(pd.DataFrame({"text": column}), pa.schema([("text", pa.string())]))
+    assert table.column("text").to_pylist() == expected

@@ -170,3 +170,20 @@ def test_bad_engine_settings_are_refused():
     assert (raised.value.field, raised.value.value) == ("dtype", "float16")
     with pytest.raises(InputError):
         ChatEngine(max_batch=0)
+
+
+def test_the_small_batch_layout_gives_the_same_tokens(loaded):
+    """float32 decoding with SmallBatchLinear (weight @ x.T for 2-16 rows, the AVX2 default): a batch still gives
+    each prompt its one-at-a-time tokens, and those are the plain model's."""
+    import copy
+
+    from nbtools.server.engine.quantize import SmallBatchLinear, for_inference
+
+    model, tokenizer, eos = loaded
+    fast = for_inference(copy.deepcopy(model), "float32", small_batch=True)
+    assert isinstance(fast.get_output_embeddings(), SmallBatchLinear)
+    assert fast.get_output_embeddings().weight is fast.get_input_embeddings().weight  # still tied
+    prompts = [prompt_ids(tokenizer, [{"role": "user", "content": q}]) for q in QUESTIONS]
+    together = _decode(fast, eos, prompts)
+    assert together == [_decode(fast, eos, [p])[0] for p in prompts]
+    assert together == _decode(model, eos, prompts)

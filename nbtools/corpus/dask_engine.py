@@ -32,8 +32,12 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
 
     from .streaming import WORKER_PRELOAD
 
+    # No statistical profiler in the workers a run starts: it samples the task's thread every 10 ms for a dashboard
+    # the local cluster does not have; measured on a 2,000-row chunk, a task took 1.237 CPU s with it and 1.191
+    # without (1.084 outside Dask; medians of 16, alternating, benchmarks/README.md, fifteenth session).
     with dask.config.set({"dataframe.convert-string": False, "distributed.worker.daemon": False,
-                          "distributed.worker.multiprocessing-method": "forkserver"}):
+                          "distributed.worker.multiprocessing-method": "forkserver",
+                          "distributed.worker.profile.enabled": False}):
         # A local cluster's worker processes are forked from a forkserver that loaded the models (as the local
         # engine's are), so they share those pages instead of each loading its own copy. get_mp_context sets
         # distributed's own preload list once; ours replaces it ("distributed" imports the rest of that list).

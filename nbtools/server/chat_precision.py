@@ -4,7 +4,9 @@ Measured (``benchmarks/chat_throughput.py``, ``benchmarks/README.md``): on a CPU
 decodes 2.4-3.4x faster than float32 (Zen 5, 2026-12-04: 72.8 against 21.2 tokens/s single stream, 294 against 94
 with 8 concurrent requests), and a fine-tune served in int8 gave the same eval pass rates as in float32. On an
 AVX2-only CPU int8 is no faster (a decode step ~99 ms against 97 ms), so float32, the exact weights as trained,
-stays. With an NVIDIA GPU the engine decodes on the GPU, where int8 weights do not run: float32 there.
+stays. (A second AVX2 host, Zen 3, 2026-12-07, gave int8 16.6 against float32 12.7 tokens/s single stream but 54.0
+against 60.7 with 8 concurrent, before float32's small-batch layout took batch 8 another ~30% faster: no case for
+int8's approximation there either.) With an NVIDIA GPU the engine decodes on the GPU, where int8 weights do not run: float32 there.
 
 The API process decides without importing torch (it loads on the first chat request): from the CPU flags the kernel
 reports and whether an NVIDIA driver lists a GPU. The engine's own check still refuses int8 off the CPU.

@@ -177,14 +177,14 @@ class ChatEngine:
         eos = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
         if tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)
-        base = _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=model)
-        if self._precision != "float32":
-            import copy
+        from .quantize import for_inference
 
-            from .quantize import for_inference
+        if self._precision == "float32":  # the runner is the base itself (its linears may get another layout)
+            return _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=for_inference(model, "float32"))
+        import copy
 
-            base.runner = for_inference(copy.deepcopy(model), self._precision).eval()
-        return base
+        runner = for_inference(copy.deepcopy(model), self._precision).eval()
+        return _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=runner)
 
     def _runner(self, base: _Base, adapter: Path | None):
         """The base model in the engine's precision, or `adapter` merged into a copy of the float32 base and
