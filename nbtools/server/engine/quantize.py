@@ -154,11 +154,12 @@ def for_inference(model, precision: str, *, small_batch: bool | None = None):
     """`model` (float32, not an adapter wrapper) converted in place to `precision` for decoding; returned.
 
     At int8 the embedding keeps its float32 rows; the output layer tied to it gets its own int8 copy. At float32 the
-    weights stay as they are; where :func:`small_batch_layout_helps` (or `small_batch` says so) the linear layers
-    become :class:`SmallBatchLinear` views of them.
+    weights stay as they are; on a CPU where :func:`small_batch_layout_helps` (or where `small_batch` says so) the
+    linear layers become :class:`SmallBatchLinear` views of them.
     """
     if precision == "float32":
-        if small_batch if small_batch is not None else small_batch_layout_helps():
+        on_cpu = next(model.parameters()).device.type == "cpu"
+        if small_batch if small_batch is not None else (on_cpu and small_batch_layout_helps()):
             small_batch_linears(model)
         return model
     if precision == "bfloat16":
