@@ -177,14 +177,13 @@ class ChatEngine:
         eos = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
         if tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)
-        from .quantize import for_inference
-
-        if self._precision == "float32":  # the runner is the base itself (its linears may get another layout)
-            return _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=for_inference(model, "float32"))
         import copy
 
-        runner = for_inference(copy.deepcopy(model), self._precision).eval()
-        return _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=runner)
+        from .quantize import for_inference
+
+        # float32: the runner is the base itself (its linears may get another layout); otherwise a converted copy
+        runner = for_inference(model if self._precision == "float32" else copy.deepcopy(model), self._precision)
+        return _Base(model=model, tokenizer=tokenizer, eos_ids=frozenset(eos), runner=runner.eval())
 
     def _runner(self, base: _Base, adapter: Path | None):
         """The base model in the engine's precision, or `adapter` merged into a copy of the float32 base and

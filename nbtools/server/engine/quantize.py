@@ -90,10 +90,15 @@ def quantize_linears(model):
     >>> type(layers[0]).__name__, layers[0].weight_int8.dtype
     ('Int8WeightLinear', torch.int8)
     """
+    return _replace_linears(model, Int8WeightLinear, lambda child: isinstance(child, torch.nn.Linear))
+
+
+def _replace_linears(model, make, wanted):
+    """`model` with each child module for which `wanted(child)` holds replaced in place by `make(child)`."""
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if isinstance(child, torch.nn.Linear):
-                setattr(parent, name, Int8WeightLinear(child))
+            if wanted(child):
+                setattr(parent, name, make(child))
     return model
 
 
@@ -137,29 +142,25 @@ class SmallBatchLinear(torch.nn.Linear):
 def small_batch_linears(model):
     """`model` with every plain ``nn.Linear`` replaced in place by a :class:`SmallBatchLinear` sharing its
     parameters; returned."""
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) is torch.nn.Linear:
-                setattr(parent, name, SmallBatchLinear.sharing(child))
-    return model
+    return _replace_linears(model, SmallBatchLinear.sharing, lambda child: type(child) is torch.nn.Linear)
 
 
-def small_batch_layout_helps() -> bool:
-    """Whether :class:`SmallBatchLinear` is used for float32 decoding here: on CPUs whose best kernels are AVX2,
-    where it was measured (on AVX-512 CPUs the server decodes in int8 by default; float32 keeps ``F.linear``)."""
-    return torch.backends.cpu.get_cpu_capability() == "AVX2"
+def small_batch_layout_helps(model) -> bool:
+    """Whether :class:`SmallBatchLinear` is used for `model`'s float32 decoding: on the CPU, when its best kernels
+    are AVX2, where it was measured (on AVX-512 CPUs the server decodes in int8 by default; float32 keeps
+    ``F.linear``)."""
+    return next(model.parameters()).device.type == "cpu" and torch.backends.cpu.get_cpu_capability() == "AVX2"
 
 
 def for_inference(model, precision: str, *, small_batch: bool | None = None):
     """`model` (float32, not an adapter wrapper) converted in place to `precision` for decoding; returned.
 
     At int8 the embedding keeps its float32 rows; the output layer tied to it gets its own int8 copy. At float32 the
-    weights stay as they are; on a CPU where :func:`small_batch_layout_helps` (or where `small_batch` says so) the
-    linear layers become :class:`SmallBatchLinear` views of them.
+    weights stay as they are; where :func:`small_batch_layout_helps` (or where `small_batch` says so) the linear
+    layers become :class:`SmallBatchLinear` views of them.
     """
     if precision == "float32":
-        on_cpu = next(model.parameters()).device.type == "cpu"
-        if small_batch if small_batch is not None else (on_cpu and small_batch_layout_helps()):
+        if small_batch_layout_helps(model) if small_batch is None else small_batch:
             small_batch_linears(model)
         return model
     if precision == "bfloat16":
