@@ -23,7 +23,7 @@ import re
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, Mapping, cast
+from typing import ClassVar, Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -152,16 +152,42 @@ class KeptIds:
             self._digests.add((_digest64(cid),), number)
         return number
 
+    def extend(self, cids: Sequence[object]) -> int:
+        """Remember each of `cids` as the next numbers, in order; the number of the first."""
+        first = self._strings.extend([cid if isinstance(cid, str) else "" for cid in cids])
+        strings = []
+        for number, cid in enumerate(cids, start=first):
+            if not isinstance(cid, str):
+                self._others[number] = cid
+                self._other_numbers.setdefault(cid, number)
+            else:
+                strings.append((number, cid))
+        if self._digests is not None and strings:
+            self._digests.add_many(np.array([_digest64(cid) for _, cid in strings], dtype=np.uint64),
+                                   np.array([number for number, _ in strings], dtype=np.int32))
+        return first
+
+    def numbers_of(self, cids: Sequence[object]) -> list[int | None]:
+        """For each of `cids`, the first number holding it (needs `lookup`), or None; one lookup for them all."""
+        if self._digests is None:
+            raise TypeError("KeptIds(lookup=False) cannot look ids up")
+        out: list[int | None] = [self._other_numbers.get(cid) if not isinstance(cid, str) else None for cid in cids]
+        strings = [i for i, cid in enumerate(cids) if isinstance(cid, str)]
+        if strings:
+            numbers, which = self._digests.find(
+                np.array([_digest64(cast(str, cids[i])) for i in strings], dtype=np.uint64))
+            for number, w in sorted(zip(numbers.tolist(), which.tolist())):
+                i = strings[w]
+                if out[i] is None and self._strings[number] == cids[i]:
+                    out[i] = number
+        return out
+
     def __getitem__(self, number: int) -> object:
         return self._others[number] if number in self._others else self._strings[number]
 
     def number_of(self, cid: object) -> int | None:
         """The first number holding `cid` (needs `lookup`), or None."""
-        if self._digests is None:
-            raise TypeError("KeptIds(lookup=False) cannot look ids up")
-        if not isinstance(cid, str):
-            return self._other_numbers.get(cid)
-        return next((n for n in self._digests.numbers_of(_digest64(cid)) if self._strings[n] == cid), None)
+        return self.numbers_of([cid])[0]
 
     def close(self) -> None:
         """Delete the file."""
@@ -187,18 +213,42 @@ class ExactIndex:
     def check(self, cid: str, key: str) -> tuple[str, str] | None:
         """(reason, duplicate_of) if `key` (an :func:`exact_key`) was seen before; otherwise remember `cid` as its
         first holder."""
-        value = int(key, 16)
-        if value >> 128:
-            raise InputError("exact keys are 128-bit hex digests", field="key", value=key)
-        high, low = value >> 64, value & 0xFFFFFFFFFFFFFFFF
-        for number in self._table.numbers_of(high):
-            if self._rest[number] == low:
-                first = self._cids[number]
-                return f"exact duplicate of conversation {first}", cast(str, first)  # the id as given
-        number = self._cids.append(cid)
-        self._rest.append(low)
-        self._table.add((high,), number)
-        return None
+        return self.check_many([(cid, key)])[0]
+
+    def check_many(self, items: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
+        """:meth:`check` of each (cid, key) in turn, with one lookup and one insert for the batch."""
+        values = []
+        for _, key in items:
+            value = int(key, 16)
+            if value >> 128:
+                raise InputError("exact keys are 128-bit hex digests", field="key", value=key)
+            values.append(value)
+        highs = np.array([v >> 64 for v in values], dtype=np.uint64)
+        lows = [v & 0xFFFFFFFFFFFFFFFF for v in values]
+        numbers, which = self._table.find(highs)
+        earlier: dict[int, int] = {}  # item -> the first number holding its key
+        for number, w in sorted(zip(numbers.tolist(), which.tolist())):
+            if w not in earlier and self._rest[number] == lows[w]:
+                earlier[w] = number
+        results: list[tuple[str, str] | None] = []
+        first_in_batch: dict[int, int] = {}  # key -> the item of this batch that holds it
+        kept: list[int] = []
+        for i in range(len(items)):
+            if i in earlier:
+                first = self._cids[earlier[i]]
+            elif values[i] in first_in_batch:
+                first = items[first_in_batch[values[i]]][0]
+            else:
+                first_in_batch[values[i]] = i
+                kept.append(i)
+                results.append(None)
+                continue
+            results.append((f"exact duplicate of conversation {first}", cast(str, first)))  # the id as given
+        if kept:
+            start = self._cids.extend([items[i][0] for i in kept])
+            self._rest.extend(lows[i] for i in kept)
+            self._table.add_many(highs[kept], np.arange(start, start + len(kept)))
+        return results
 
     def close(self) -> None:
         """Delete the file holding the kept conversations' ids."""
@@ -221,12 +271,9 @@ class ExactDuplicates(Step):
     def apply_with(self, table: pd.DataFrame, index: ExactIndex,
                    keys: Mapping[str, str] | None = None) -> StepOutcome:
         """Apply against an index carried over from earlier chunks; `keys` are precomputed {cid: exact_key}."""
-        reasons = {}
         texts = _texts_unless_given(table, keys)
-        for cid, text in texts.items():
-            found = index.check(cid, keys[cid] if keys is not None else exact_key(text))
-            if found is not None:
-                reasons[cid] = found
+        items = [(cid, keys[cid] if keys is not None else exact_key(text)) for cid, text in texts.items()]
+        reasons = {cid: found for (cid, _), found in zip(items, index.check_many(items)) if found is not None}
         return drop_conversations(table, reasons, self.name)
 
 
@@ -255,25 +302,65 @@ class NearIndex:
 
     def check(self, cid: str, signature: NearSignature | None) -> tuple[str, str] | None:
         """(reason, duplicate_of) if an earlier kept conversation is similar enough; otherwise keep `cid`."""
-        if signature is None:
-            return None
-        if len(signature.minhash) != self.step.num_perm:
-            raise InputError(f"MinHash of conversation {cid} has {len(signature.minhash)} values",
-                             field="num_perm", value=self.step.num_perm)
-        scored = [(_jaccard(self._shingles[k], signature.shingles), k) for k in self.lsh.query(signature.minhash)]
-        matches = [(j, k) for j, k in scored if j >= self.step.threshold]
-        if matches:
-            similarity, best = max(matches, key=lambda jk: (jk[0], -jk[1]))  # ties: the earliest kept
-            first = self._cids[best]
-            return (f"near duplicate of conversation {first} (Jaccard {similarity:.2f} ≥ "
-                    f"{self.step.threshold})", cast(str, first))
-        if self._cids.number_of(cid) is not None:
-            raise InputError("conversation id indexed twice", field="conversation_id", value=cid)
-        key = self.lsh.insert(signature.minhash)
-        if self._cids.append(cid) != key:
-            raise RuntimeError(f"near-duplicate index out of step: band key {key}, id number {len(self._shingles)}")
-        self._shingles.append(signature.shingles)
-        return None
+        return self.check_many([(cid, signature)])[0]
+
+    def check_many(self, items: Sequence[tuple[str, NearSignature | None]]) -> list[tuple[str, str] | None]:
+        """:meth:`check` of each (cid, signature) in turn, with one index lookup and one insert for the batch.
+
+        The same answers as checking them one by one: an item is compared with the conversations kept before
+        this batch (their candidates found in one :meth:`~nbtools.corpus.lsh.BandIndex.query_many`) and with the
+        items of this batch kept before it (candidates from a dict of their band digests, values compared).
+        """
+        num_perm = self.step.num_perm
+        for cid, signature in items:
+            if signature is not None and len(signature.minhash) != num_perm:
+                raise InputError(f"MinHash of conversation {cid} has {len(signature.minhash)} values",
+                                 field="num_perm", value=num_perm)
+        results: list[tuple[str, str] | None] = [None] * len(items)
+        present = [i for i, (_, signature) in enumerate(items) if signature is not None]
+        if not present:
+            return results
+        lsh = self.lsh
+        bands = lsh.bands_of(np.stack([cast(NearSignature, items[i][1]).minhash for i in present]))
+        digests = lsh.digests_of(bands)
+        earlier = lsh.query_many(bands, digests)  # candidates among the conversations kept before this batch
+        held = self._cids.numbers_of([items[i][0] for i in present])
+        band_keys = (digests.astype(np.int64) | (np.arange(lsh.bands, dtype=np.int64) << 32)).tolist()
+        kept: list[int] = []  # positions in `present` kept so far in this batch
+        key_of: dict[int, int] = {}  # such a position -> the key number it gets
+        kept_by_band: dict[int, list[int]] = {}
+        kept_cids: set = set()
+        threshold = self.step.threshold
+        for p, i in enumerate(present):
+            cid, signature = items[i][0], cast(NearSignature, items[i][1])
+            scored = [(_jaccard(self._shingles[k], signature.shingles), k) for k in earlier[p]]
+            batch = {q for key in band_keys[p] for q in kept_by_band.get(key, ())}
+            for q in sorted(batch):
+                b = np.flatnonzero((digests[q] == digests[p]) & (bands[q] == bands[p]).all(axis=1))
+                if b.size:
+                    other = cast(NearSignature, items[present[q]][1])
+                    scored.append((_jaccard(other.shingles, signature.shingles), key_of[q]))
+            matches = [(j, k) for j, k in scored if j >= threshold]
+            if matches:
+                similarity, best = max(matches, key=lambda jk: (jk[0], -jk[1]))  # ties: the earliest kept
+                first = self._cids[best] if best < lsh.size else items[present[kept[best - lsh.size]]][0]
+                results[i] = (f"near duplicate of conversation {first} (Jaccard {similarity:.2f} ≥ "
+                              f"{threshold})", cast(str, first))
+                continue
+            if held[p] is not None or cid in kept_cids:
+                raise InputError("conversation id indexed twice", field="conversation_id", value=cid)
+            key_of[p] = lsh.size + len(kept)
+            kept.append(p)
+            kept_cids.add(cid)
+            for key in band_keys[p]:
+                kept_by_band.setdefault(key, []).append(p)
+        if kept:
+            first_key = lsh.insert_many(bands[kept], digests[kept])
+            if self._cids.extend([items[present[p]][0] for p in kept]) != first_key:
+                raise RuntimeError(f"near-duplicate index out of step: band key {first_key}, "
+                                   f"id number {len(self._shingles)}")
+            self._shingles.extend([cast(NearSignature, items[present[p]][1]).shingles for p in kept])
+        return results
 
     def close(self) -> None:
         """Delete the files holding the kept conversations' band values, shingle hashes and ids."""
@@ -311,12 +398,10 @@ class NearDuplicates(Step):
     def apply_with(self, table: pd.DataFrame, index: NearIndex,
                    signatures: Mapping[str, NearSignature | None] | None = None) -> StepOutcome:
         """Apply against an index carried over from earlier chunks; `signatures` are precomputed {cid: signature}."""
-        reasons = {}
         texts = _texts_unless_given(table, signatures)
-        for cid, text in texts.items():
-            found = index.check(cid, signatures[cid] if signatures is not None else self.signature(text))
-            if found is not None:
-                reasons[cid] = found
+        items = [(cid, signatures[cid] if signatures is not None else self.signature(text))
+                 for cid, text in texts.items()]
+        reasons = {cid: found for (cid, _), found in zip(items, index.check_many(items)) if found is not None}
         return drop_conversations(table, reasons, self.name)
 
     def signature(self, text: str) -> NearSignature | None:

@@ -14,6 +14,9 @@ lookup searches a few runs. A digest may map to several numbers (callers check w
     (array([0, 2, 3], dtype=int32), array([0, 0, 2]))
     >>> len(table), table.numbers_of(3)
     (4, [1])
+    >>> table.add_many(np.array([5, 7], dtype=np.uint64), np.array([4, 5]))
+    >>> table.numbers_of(7), table.numbers_of(5)
+    ([0, 2, 5], [4])
 """
 
 from __future__ import annotations
@@ -49,6 +52,19 @@ class DigestTable:
         if self._pending_entries >= self.merge_every:
             self._flush()
 
+    def add_many(self, digests: np.ndarray, numbers: np.ndarray) -> None:
+        """Map ``digests[i]`` to ``numbers[i]`` for every i (a batch: one sorted run, no per-entry work)."""
+        digests = np.asarray(digests, dtype=self.dtype).ravel()
+        numbers = np.asarray(numbers, dtype=np.int32).ravel()
+        if digests.shape != numbers.shape:
+            raise ValueError(f"{digests.size} digests for {numbers.size} numbers")
+        if not digests.size:
+            return
+        self._flush()  # the pending entries first: runs stay in the order entries came
+        order = np.argsort(digests, kind="stable")
+        self._size += digests.size
+        self._push_run(digests[order], numbers[order])
+
     def numbers_of(self, digest: int) -> list[int]:
         """The numbers `digest` maps to, in ascending order."""
         return sorted(self.find(np.array([digest], dtype=self.dtype))[0].tolist())
@@ -62,10 +78,12 @@ class DigestTable:
             lo = run.searchsorted(digests)
             hits = np.flatnonzero(run[np.minimum(lo, run.size - 1)] == digests)  # most queries miss: one pass
             if hits.size:
-                hi = run.searchsorted(digests[hits], side="right")
-                for hit, start, stop in zip(hits.tolist(), lo[hits].tolist(), hi.tolist()):
-                    numbers.append(run_numbers[start:stop])
-                    which.append(np.full(stop - start, hit))
+                starts = lo[hits]
+                counts = run.searchsorted(digests[hits], side="right") - starts
+                # every position start..stop-1 of every hit, in one go
+                offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+                numbers.append(run_numbers[np.repeat(starts, counts) + offsets])
+                which.append(np.repeat(hits, counts))
         if self._pending:
             for position, digest in enumerate(digests.tolist()):
                 found = self._pending.get(digest)
@@ -86,7 +104,11 @@ class DigestTable:
         digests = np.fromiter((d for d, _ in pairs), dtype=self.dtype, count=len(pairs))
         numbers = np.fromiter((n for _, n in pairs), dtype=np.int32, count=len(pairs))
         order = np.argsort(digests, kind="stable")
-        self._runs.append((digests[order], numbers[order]))
+        self._push_run(digests[order], numbers[order])
+
+    def _push_run(self, digests: np.ndarray, numbers: np.ndarray) -> None:
+        """Append a sorted run; merge the smallest runs while they are of similar size."""
+        self._runs.append((digests, numbers))
         while len(self._runs) >= 2:
             (a, a_numbers), (b, b_numbers) = self._runs[-2], self._runs[-1]
             if a.size > 2 * b.size or a.size + b.size > self.max_run:

@@ -43,36 +43,61 @@ class BandIndex:
         self._table = DigestTable(np.uint32, merge_every=merge_every * bands)
         self._salts = (np.arange(1, bands + 1, dtype=np.uint64) * _BAND_SALT)
 
-    def _bands(self, hashvalues: np.ndarray) -> np.ndarray:
-        return np.asarray(hashvalues[:self.bands * self.rows], dtype=np.uint64).reshape(self.bands, self.rows)
+    def bands_of(self, hashvalues: np.ndarray) -> np.ndarray:
+        """[n, bands, rows] band values of n MinHashes ([n, >= bands × rows] or one 1-D MinHash: n = 1)."""
+        values = np.atleast_2d(np.asarray(hashvalues, dtype=np.uint64))
+        if values.shape[1] < self.bands * self.rows:
+            raise ValueError(f"MinHashes of {values.shape[1]} values for {self.bands} bands of {self.rows} rows")
+        return values[:, :self.bands * self.rows].reshape(-1, self.bands, self.rows)
 
-    def _digest(self, bands: np.ndarray) -> np.ndarray:
-        digest = bands[:, 0].copy()
+    def digests_of(self, bands: np.ndarray) -> np.ndarray:
+        """[n, bands] 32-bit digests of [n, bands, rows] band values (each band salted apart)."""
+        digest = bands[..., 0].copy()
         for k in range(1, self.rows):
-            digest = digest * _MULTIPLIER ^ bands[:, k]
+            digest = digest * _MULTIPLIER ^ bands[..., k]
         digest ^= self._salts
         return (digest ^ (digest >> np.uint64(32))).astype(np.uint32)
 
-    def query(self, hashvalues: np.ndarray) -> list[int]:
-        """The keys that share every value of at least one band with `hashvalues`, in ascending order."""
-        if not self.size:
-            return []
-        bands = self._bands(hashvalues)
-        keys, which = self._table.find(self._digest(bands))
+    def query_many(self, bands: np.ndarray, digests: np.ndarray | None = None) -> list[list[int]]:
+        """For each of n band sets ([n, bands, rows], with their :meth:`digests_of` if known): the keys that share
+        every value of at least one band with it, in ascending order (one lookup for the whole batch)."""
+        n = bands.shape[0]
+        if not self.size or not n:
+            return [[] for _ in range(n)]
+        digests = self.digests_of(bands) if digests is None else digests
+        keys, where = self._table.find(digests.ravel())
         if not keys.size:
-            return []
+            return [[] for _ in range(n)]
+        item, band = np.divmod(where, self.bands)
         distinct = np.unique(keys)
         values = np.stack([self._values[k] for k in distinct.tolist()]).reshape(-1, self.bands, self.rows)
-        equal = (values[np.searchsorted(distinct, keys), which] == bands[which]).all(axis=1)
-        return np.unique(keys[equal]).tolist()
+        equal = (values[np.searchsorted(distinct, keys), band] == bands[item, band]).all(axis=1)
+        found = np.unique(item[equal] * np.int64(self.size) + keys[equal])  # by item, then key
+        out: list[list[int]] = [[] for _ in range(n)]
+        for i, key in zip(*np.divmod(found, self.size)):
+            out[i].append(key)
+        return [list(map(int, k)) for k in out]
+
+    def insert_many(self, bands: np.ndarray, digests: np.ndarray | None = None) -> int:
+        """Add keys for n band sets ([n, bands, rows]), numbered in order; the number of the first."""
+        first = self.size
+        n = bands.shape[0]
+        if not n:
+            return first
+        digests = self.digests_of(bands) if digests is None else digests
+        if self._values.extend(list(bands.reshape(n, -1))) != first:
+            raise RuntimeError(f"band values out of step: {len(self._values)} stored for {first} keys")
+        self._table.add_many(digests.ravel(), np.repeat(np.arange(first, first + n), self.bands))
+        self.size += n
+        return first
+
+    def query(self, hashvalues: np.ndarray) -> list[int]:
+        """The keys that share every value of at least one band with `hashvalues`, in ascending order."""
+        return self.query_many(self.bands_of(hashvalues))[0]
 
     def insert(self, hashvalues: np.ndarray) -> int:
         """Add a key for `hashvalues`; its number (0 for the first key, then 1, 2 …)."""
-        bands = self._bands(hashvalues)
-        key = self._values.append(bands.ravel())
-        self.size += 1
-        self._table.add(self._digest(bands).tolist(), key)
-        return key
+        return self.insert_many(self.bands_of(hashvalues))
 
     def nbytes(self) -> int:
         """Bytes held in memory by the sorted digests (the pending ones aside; the band values are on disk)."""

@@ -10,6 +10,10 @@ closed or when the process ends) and memory holds 8 bytes a record: where it end
     (0, 1)
     >>> store[0].tolist(), store[1].tolist(), len(store)
     ([3, 1, 2], [], 2)
+    >>> store.extend([np.array([5], dtype=np.uint64), np.array([6, 7], dtype=np.uint64)])
+    2
+    >>> store[3].tolist(), len(store)
+    ([6, 7], 4)
     >>> store.close()
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
+from typing import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +49,18 @@ class SpilledArrays:
         self._dirty = True
         self._ends.append((self._ends[-1] if self._ends else 0) + len(data))
         return len(self._ends) - 1
+
+    def extend(self, records: Sequence[np.ndarray]) -> int:
+        """Write each of `records` as the next record, in one write; the number of the first."""
+        first = len(self._ends)
+        if not records:
+            return first
+        parts = [np.ascontiguousarray(r, dtype=self.dtype).ravel() for r in records]
+        end = self._ends[-1] if self._ends else 0
+        self._ends.extend((end + np.cumsum([p.nbytes for p in parts])).tolist())
+        self._file.write(np.concatenate(parts).tobytes())
+        self._dirty = True
+        return first
 
     def __getitem__(self, number: int) -> np.ndarray:
         start, end = (self._ends[number - 1] if number else 0), self._ends[number]
@@ -84,6 +101,10 @@ class SpilledStrings:
     def append(self, text: str) -> int:
         """Write `text` as the next record; its number."""
         return self._bytes.append(np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+
+    def extend(self, texts: Sequence[str]) -> int:
+        """Write each of `texts` as the next record, in one write; the number of the first."""
+        return self._bytes.extend([np.frombuffer(t.encode("utf-8", "surrogatepass"), dtype=np.uint8) for t in texts])
 
     def __getitem__(self, number: int) -> str:
         return self._bytes[number].tobytes().decode("utf-8", "surrogatepass")
