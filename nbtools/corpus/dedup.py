@@ -144,13 +144,7 @@ class KeptIds:
 
     def append(self, cid: object) -> int:
         """Remember `cid` as the next number; that number."""
-        number = self._strings.append(cid if isinstance(cid, str) else "")
-        if not isinstance(cid, str):
-            self._others[number] = cid
-            self._other_numbers.setdefault(cid, number)
-        elif self._digests is not None:
-            self._digests.add((_digest64(cid),), number)
-        return number
+        return self.extend([cid])
 
     def extend(self, cids: Sequence[object]) -> int:
         """Remember each of `cids` as the next numbers, in order; the number of the first."""
@@ -336,8 +330,7 @@ class NearIndex:
             scored = [(_jaccard(self._shingles[k], signature.shingles), k) for k in earlier[p]]
             batch = {q for key in band_keys[p] for q in kept_by_band.get(key, ())}
             for q in sorted(batch):
-                b = np.flatnonzero((digests[q] == digests[p]) & (bands[q] == bands[p]).all(axis=1))
-                if b.size:
+                if (bands[q] == bands[p]).all(axis=1).any():  # some band's values all equal
                     other = cast(NearSignature, items[present[q]][1])
                     scored.append((_jaccard(other.shingles, signature.shingles), key_of[q]))
             matches = [(j, k) for j, k in scored if j >= threshold]

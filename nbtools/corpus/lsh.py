@@ -35,12 +35,13 @@ _BAND_SALT = np.uint64(0x9E3779B97F4A7C15)  # keeps equal values in different ba
 class BandIndex:
     """Keys 0, 1, 2 … (in insertion order) by the `bands` × `rows` first values of their MinHash."""
 
-    def __init__(self, bands: int, rows: int, *, merge_every: int = 1024) -> None:
-        self.bands, self.rows, self.merge_every = bands, rows, merge_every
+    def __init__(self, bands: int, rows: int) -> None:
+        self.bands, self.rows = bands, rows
         self._values = SpilledArrays(np.uint64)  # each key's bands × rows values, on disk
         self.size = 0
-        # each band as a 32-bit digest (8 bytes an entry with its key): a digest only proposes, the band values decide
-        self._table = DigestTable(np.uint32, merge_every=merge_every * bands)
+        # each band as a 32-bit digest (8 bytes an entry with its key): a digest only proposes, the band values decide;
+        # keys arrive in batches (insert_many), each one sorted run
+        self._table = DigestTable(np.uint32)
         self._salts = (np.arange(1, bands + 1, dtype=np.uint64) * _BAND_SALT)
 
     def bands_of(self, hashvalues: np.ndarray) -> np.ndarray:

@@ -44,11 +44,7 @@ class SpilledArrays:
 
     def append(self, values: np.ndarray) -> int:
         """Write `values` (cast to the store's dtype) as the next record; its number."""
-        data = np.ascontiguousarray(values, dtype=self.dtype).tobytes()
-        self._file.write(data)
-        self._dirty = True
-        self._ends.append((self._ends[-1] if self._ends else 0) + len(data))
-        return len(self._ends) - 1
+        return self.extend([values])
 
     def extend(self, records: Sequence[np.ndarray]) -> int:
         """Write each of `records` as the next record, in one write; the number of the first."""
@@ -100,7 +96,7 @@ class SpilledStrings:
 
     def append(self, text: str) -> int:
         """Write `text` as the next record; its number."""
-        return self._bytes.append(np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+        return self.extend([text])
 
     def extend(self, texts: Sequence[str]) -> int:
         """Write each of `texts` as the next record, in one write; the number of the first."""
